@@ -1,0 +1,42 @@
+"""The Celery app. Each app declares its periodic jobs in its own `schedules.py`; they are merged here
+by name, and django-celery-beat's DatabaseScheduler upserts them (it never deletes rows on deploy)."""
+
+import importlib
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trackrev.settings.base")
+
+SCHEDULE_MODULES = (
+    "trackrev.health.schedules",
+    "integrations.schedules",
+    "attribution.schedules",
+    "affiliates.schedules",
+)
+
+
+def collect_schedules(modules=SCHEDULE_MODULES) -> dict:
+    merged: dict = {}
+    for dotted in modules:
+        schedule = importlib.import_module(dotted).SCHEDULE
+        clashes = merged.keys() & schedule.keys()
+        if clashes:
+            raise ValueError(f"beat schedule names declared twice: {sorted(clashes)}")
+        merged.update(schedule)
+    return merged
+
+
+app = Celery("trackrev")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.beat_schedule = collect_schedules()
+app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def _ensure_embedded_queue(sender: Celery, **kwargs) -> None:
+    """The filesystem transport needs its folder to exist before the first send or poll."""
+    from django.conf import settings
+
+    if settings.CELERY_EMBEDDED:
+        os.makedirs(settings.CELERY_EMBEDDED_QUEUE_DIR, exist_ok=True)

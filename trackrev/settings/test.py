@@ -1,0 +1,26 @@
+"""Test overrides only. Tasks are not eager: tests call tasks directly and capture on_commit."""
+
+import os
+
+os.environ.setdefault("DJANGO_DEBUG", "0")
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdefghijkl")
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "dGVzdC1maWVsZC1rZXktMDEyMzQ1Njc4OWFiY2RlZmc=")
+os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
+
+from trackrev.settings.base import *  # noqa: E402,F403
+
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# In-memory broker: `.delay()` in a test queues and nothing runs unless the test starts a worker.
+CELERY_EMBEDDED = False
+CELERY_BROKER_URL = "memory://"
+CELERY_BROKER_TRANSPORT_OPTIONS = {}
+CELERY_WORKER_ENABLE_REMOTE_CONTROL = True
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+STATIC_ROOT = None  # static files come from the finders; no collectstatic in tests
+WHITENOISE_USE_FINDERS = True

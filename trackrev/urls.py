@@ -1,0 +1,51 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from trackrev.health.views import healthz
+from trackrev.workspaces.apis import WorkspaceGetApi
+from trackrev.workspaces.forms import EmailAuthenticationForm
+from trackrev.workspaces.views import SignUpView
+
+api_v1 = [
+    path("workspace/", WorkspaceGetApi.as_view(), name="workspace"),
+    path("", include("integrations.api_urls")),
+    path("", include("attribution.api_urls")),
+    path("", include("affiliates.api_urls")),
+    path("schema/", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="schema"),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(url_name="api:schema", authentication_classes=[], permission_classes=[]),
+        name="docs",
+    ),
+]
+
+accounts = [
+    path("login/", auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("signup/", SignUpView.as_view(), name="signup"),
+    path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path("reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
+    path("reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+]
+
+app = [
+    path("", include("attribution.urls")),
+    path("", include("integrations.urls")),
+    path("", include("affiliates.urls")),
+    path("", include("trackrev.workspaces.urls")),
+]
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include((api_v1, "api"))),
+    path("app/", include(app)),
+    *accounts,
+    # Public endpoints called by browsers, processors and partners (no session).
+    path("", include("attribution.public_urls")),
+    path("", include("integrations.public_urls")),
+    path("", include("affiliates.public_urls")),
+]

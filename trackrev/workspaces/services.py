@@ -1,0 +1,114 @@
+"""Writes for tenancy: users, workspaces, memberships and API keys."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib.auth.forms import PasswordResetForm
+from django.db import transaction
+from django.utils import timezone
+
+from trackrev.common.errors import ApplicationError
+from trackrev.workspaces.models import ApiKey, Membership, Plan, Role, User, Workspace
+
+API_KEY_PREFIX = "trk_"
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def api_key_digest(raw_key: str) -> str:
+    # Keys carry 256 bits of entropy, so a fast hash is enough (no password stretching needed).
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedApiKey:
+    api_key: ApiKey
+    raw_key: str  # shown once, never stored
+
+
+def user_get_or_create(*, email: str, password: str | None = None) -> User:
+    email = User.objects.normalize_email(email).strip().lower()
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User.objects.create_user(email=email, password=password)
+    return user
+
+
+@transaction.atomic
+def workspace_create(*, name: str, owner: User, plan: str = Plan.FREE) -> Workspace:
+    name = name.strip()
+    if not name:
+        raise ApplicationError("A workspace needs a name.")
+    if plan not in Plan.values:
+        raise ApplicationError(f"Unknown plan {plan!r}; choose one of {', '.join(Plan.values)}.")
+    workspace = Workspace.objects.create(name=name, plan=plan)
+    Membership.objects.create(workspace=workspace, user=owner, role=Role.OWNER)
+    return workspace
+
+
+@transaction.atomic
+def user_sign_up(*, email: str, password: str, workspace_name: str) -> tuple[User, Workspace]:
+    if User.objects.filter(email__iexact=email.strip()).exists():
+        raise ApplicationError("An account with this email already exists. Log in instead.")
+    user = User.objects.create_user(email=email, password=password)
+    return user, workspace_create(name=workspace_name, owner=user)
+
+
+def membership_add(*, workspace: Workspace, email: str, role: str, request=None) -> Membership:
+    """Add a person by email; someone without an account gets an email to choose a password."""
+    if role not in Role.values:
+        raise ApplicationError("Unknown role.")
+    with transaction.atomic():
+        user = user_get_or_create(email=email)
+        membership, created = Membership.objects.get_or_create(
+            workspace=workspace, user=user, defaults={"role": role}
+        )
+    if not created:
+        raise ApplicationError(f"{user.email} is already a member of this workspace.")
+    if not user.has_usable_password():
+        invite = PasswordResetForm(data={"email": user.email})
+        invite.is_valid()
+        invite.save(request=request, use_https=bool(request and request.is_secure()))
+    return membership
+
+
+def membership_set_role(*, membership: Membership, role: str) -> Membership:
+    if role not in Role.values:
+        raise ApplicationError("Unknown role.")
+    if membership.role == Role.OWNER and role != Role.OWNER:
+        owners = Membership.objects.filter(workspace=membership.workspace, role=Role.OWNER).count()
+        if owners == 1:
+            raise ApplicationError("A workspace keeps at least one owner.")
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+def api_key_create(*, workspace: Workspace, name: str, created_by: User | None = None) -> IssuedApiKey:
+    name = name.strip()
+    if not name:
+        raise ApplicationError("Give the key a name, for example where it will be used.")
+    raw_key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    api_key = ApiKey.objects.create(
+        workspace=workspace,
+        name=name[:80],
+        prefix=raw_key[:10],
+        digest=api_key_digest(raw_key),
+        created_by=created_by,
+    )
+    return IssuedApiKey(api_key=api_key, raw_key=raw_key)
+
+
+def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+    return api_key
+
+
+def api_key_touch(*, api_key: ApiKey) -> None:
+    """Record use at most once a minute, so authenticated reads do not write on every request."""
+    now = timezone.now()
+    if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
