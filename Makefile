@@ -38,7 +38,7 @@ lint: $(VENV)/.dev
 	$(VENV)/bin/ruff format --check .
 
 bench: $(VENV)/.dev
-	$(PY) -m docs.bench
+	$(PY) -m tests.benchmarks $(BENCH)
 
 clean:
 	rm -rf var

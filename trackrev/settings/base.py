@@ -156,6 +156,10 @@ FIELD_ENCRYPTION_KEYS = (
     else env.list("FIELD_ENCRYPTION_KEYS", default=["ZGV2LW9ubHktZmllbGQta2V5LTAxMjM0NTY3ODlhYmM="])
 )
 
+# Key of the HMAC that stands in for customer emails (see trackrev/common/emails.py). Changing it
+# breaks email matching with identities recorded before.
+EMAIL_HASH_KEY = _secret("EMAIL_HASH_KEY", "dev-only-email-hash-key")
+
 # --- REST API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["trackrev.workspaces.authentication.ApiKeyAuthentication"],
