@@ -1,0 +1,1 @@
+"""Attribution models, split by topic: the pixel's data, channel rules, credits and rollups."""
