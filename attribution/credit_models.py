@@ -1,0 +1,128 @@
+"""The attribution models as pure functions: touches in, weights and money shares out.
+
+Weights are integers in millionths (`WEIGHT_SCALE`) that sum to exactly one per conversion, so
+stored credits and rollups add up without rounding drift; money is split in integer minor units by
+the largest-remainder method, so the channels of an order always add up to the order's revenue.
+No Django here: the engine, the order page and the tests share these functions.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+WEIGHT_SCALE = 1_000_000
+DIRECT = "Direct"
+UNATTRIBUTED = "Unattributed"
+TIME_DECAY_HALF_LIFE = timedelta(days=7)
+
+LAST_TOUCH = "last_touch"
+FIRST_TOUCH = "first_touch"
+LINEAR = "linear"
+POSITION_BASED = "position_based"
+TIME_DECAY = "time_decay"
+MODELS = (LAST_TOUCH, FIRST_TOUCH, LINEAR, POSITION_BASED, TIME_DECAY)
+
+
+@dataclass(frozen=True)
+class Touchpoint:
+    occurred_at: datetime
+    channel: str
+    channel_group: str = ""
+    campaign: str = ""
+    ref: int | None = None  # the Touch row's id, for explanations
+
+
+@dataclass(frozen=True)
+class Share:
+    """One channel's part of one conversion under one model."""
+
+    channel: str
+    channel_group: str
+    campaign: str
+    weight: int  # millionths
+    amount_minor: int
+
+    @property
+    def weight_decimal(self) -> Decimal:
+        return Decimal(self.weight) / WEIGHT_SCALE
+
+
+def largest_remainder(total: int, parts: Sequence[Fraction | int | float]) -> list[int]:
+    """Split the integer `total` proportionally to `parts` into integers that sum to `total` exactly.
+
+    Each part gets the floor of its exact share; the units left go to the largest remainders (ties:
+    earlier parts first). A negative total is split like its absolute value, with the sign kept.
+    """
+    if not parts:
+        return []
+    sign, total = (-1, -total) if total < 0 else (1, total)
+    exact = [Fraction(p) for p in parts]
+    denominator = sum(exact)
+    if denominator <= 0:
+        raise ValueError("parts must have a positive sum")
+    shares = [total * p / denominator for p in exact]
+    floors = [int(s) for s in shares]  # Fraction → int truncates; shares are ≥ 0
+    left = total - sum(floors)
+    order = sorted(range(len(shares)), key=lambda i: (-(shares[i] - floors[i]), i))
+    for i in order[:left]:
+        floors[i] += 1
+    return [sign * f for f in floors]
+
+
+def in_window(touches: Sequence[Touchpoint], *, converted_at: datetime, lookback_days: int) -> list[Touchpoint]:
+    """The touches inside [conversion - lookback, conversion], oldest first."""
+    start = converted_at - timedelta(days=lookback_days)
+    kept = [t for t in touches if start <= t.occurred_at <= converted_at]
+    return sorted(kept, key=lambda t: (t.occurred_at, t.ref or 0))
+
+
+def touch_weights(model: str, touches: Sequence[Touchpoint], *, converted_at: datetime) -> list[int]:
+    """Millionths per touch (touches oldest first, non-empty), summing to WEIGHT_SCALE."""
+    n = len(touches)
+    if n == 0:
+        raise ValueError("no touches to weigh")
+    if model == LAST_TOUCH:
+        # The last touch that is not Direct; Direct only when nothing else brought the visitor.
+        non_direct = [i for i, t in enumerate(touches) if t.channel != DIRECT]
+        chosen = non_direct[-1] if non_direct else n - 1
+        return [WEIGHT_SCALE if i == chosen else 0 for i in range(n)]
+    if model == FIRST_TOUCH:
+        return [WEIGHT_SCALE if i == 0 else 0 for i in range(n)]
+    if model == LINEAR:
+        return largest_remainder(WEIGHT_SCALE, [1] * n)
+    if model == POSITION_BASED:
+        if n <= 2:
+            return largest_remainder(WEIGHT_SCALE, [1] * n)
+        middle = Fraction(1, 5) / (n - 2)
+        return largest_remainder(WEIGHT_SCALE, [Fraction(2, 5), *[middle] * (n - 2), Fraction(2, 5)])
+    if model == TIME_DECAY:
+        half_life = TIME_DECAY_HALF_LIFE.total_seconds()
+        raw = [2.0 ** (-(converted_at - t.occurred_at).total_seconds() / half_life) for t in touches]
+        return largest_remainder(WEIGHT_SCALE, raw)
+    raise ValueError(f"unknown attribution model {model!r}")
+
+
+def channel_shares(
+    model: str, touches: Sequence[Touchpoint], *, converted_at: datetime, amount_minor: int
+) -> list[Share]:
+    """The conversion's credit per (channel, group, campaign) under `model`; `Unattributed` without touches.
+
+    Touches are those already inside the lookback window (see `in_window`), oldest first.
+    """
+    if not touches:
+        return [Share(UNATTRIBUTED, UNATTRIBUTED, "", WEIGHT_SCALE, amount_minor)]
+    weights: dict[tuple[str, str, str], int] = {}
+    for touch, weight in zip(touches, touch_weights(model, touches, converted_at=converted_at), strict=True):
+        if weight:
+            key = (touch.channel, touch.channel_group, touch.campaign)
+            weights[key] = weights.get(key, 0) + weight
+    return shares_from_weights(weights, amount_minor=amount_minor)
+
+
+def shares_from_weights(weights: dict[tuple[str, str, str], int], *, amount_minor: int) -> list[Share]:
+    """Money for fixed channel weights (also how a renewal reuses its first order's credit)."""
+    keys = list(weights)
+    amounts = largest_remainder(amount_minor, [weights[k] for k in keys])
+    return [Share(*key, weight=weights[key], amount_minor=amount) for key, amount in zip(keys, amounts, strict=True)]
