@@ -139,3 +139,20 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class UsageMonth(models.Model):
+    """Page views counted for a workspace in one calendar month (UTC). The pixel counts in the
+    cache; a periodic job copies the totals here (trackrev/workspaces/usage.py)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="usage_months")
+    month = models.DateField(help_text=_("First day of the month."))
+    events = models.BigIntegerField(default=0)
+    last_event_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "month"], name="usagemonth_unique_month")]
+        ordering = ["-month"]
+
+    def __str__(self) -> str:
+        return f"{self.workspace_id} {self.month:%Y-%m}: {self.events}"

@@ -1,0 +1,78 @@
+"""What the pixel records: visitors (inserted once), touches (append-only landings) and identities.
+
+Touches keep the raw landing inputs next to the derived labels, so channel rules can change and be
+re-applied to history (see attribution/channels/).
+"""
+
+from django.db import models
+
+from trackrev.workspaces.models import Workspace
+
+VISITOR_ID_MAX = 64
+URL_MAX = 2048
+
+
+class Visitor(models.Model):
+    """One browser (a `trackrev_vid` cookie). Written once with INSERT … ON CONFLICT DO NOTHING."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    visitor_id = models.CharField(max_length=VISITOR_ID_MAX)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "visitor_id"], name="visitor_unique_id")]
+
+    def __str__(self) -> str:
+        return self.visitor_id
+
+
+class Touch(models.Model):
+    """A landing: a session start, or a hit carrying campaign parameters, a click id, a partner
+    code or an external referrer. Append-only: never updated per hit."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    visitor_id = models.CharField(max_length=VISITOR_ID_MAX)
+    occurred_at = models.DateTimeField()
+    # Derived (re-computable from the raw inputs below).
+    channel = models.CharField(max_length=100)
+    channel_group = models.CharField(max_length=40)
+    campaign = models.CharField(max_length=200, blank=True)
+    # Raw inputs, as they arrived.
+    source = models.CharField(max_length=200, blank=True, help_text="utm_source")
+    medium = models.CharField(max_length=100, blank=True, help_text="utm_medium")
+    term = models.CharField(max_length=200, blank=True, help_text="utm_term")
+    content = models.CharField(max_length=200, blank=True, help_text="utm_content")
+    referrer = models.CharField(max_length=URL_MAX, blank=True)
+    landing_url = models.CharField(max_length=URL_MAX, blank=True)
+    click_id_type = models.CharField(max_length=16, blank=True)
+    click_id = models.CharField(max_length=255, blank=True)
+    partner_code = models.CharField(max_length=64, blank=True, help_text="via / ref parameter")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["workspace", "visitor_id", "occurred_at"], name="touch_ws_visitor_time"),
+            models.Index(fields=["workspace", "occurred_at"], name="touch_ws_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visitor_id} · {self.channel} @ {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class Identity(models.Model):
+    """An email bound to a visitor by `trackrev.identify(email)`. Only the keyed digest is stored
+    (trackrev.common.emails.email_digest), never the email."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    visitor_id = models.CharField(max_length=VISITOR_ID_MAX)
+    email_digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "identities"
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "visitor_id", "email_digest"], name="identity_unique")
+        ]
+        indexes = [models.Index(fields=["workspace", "email_digest"], name="identity_ws_digest")]
+
+    def __str__(self) -> str:
+        return f"{self.visitor_id} · {self.email_digest[:12]}…"
