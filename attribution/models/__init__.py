@@ -1,6 +1,27 @@
 """Attribution models, split by topic: the pixel's data, channel rules, credits and rollups."""
 
 from attribution.models.channels import ChannelRule, RuleField, RuleOperator
+from attribution.models.credits import (
+    AttributionState,
+    Credit,
+    DailyRollup,
+    RecomputeRun,
+    RecomputeStatus,
+    VisitorSetDay,
+)
 from attribution.models.pixel import Identity, Touch, Visitor
 
-__all__ = ["ChannelRule", "Identity", "RuleField", "RuleOperator", "Touch", "Visitor"]
+__all__ = [
+    "AttributionState",
+    "ChannelRule",
+    "Credit",
+    "DailyRollup",
+    "Identity",
+    "RecomputeRun",
+    "RecomputeStatus",
+    "RuleField",
+    "RuleOperator",
+    "Touch",
+    "Visitor",
+    "VisitorSetDay",
+]
