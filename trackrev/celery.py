@@ -35,8 +35,9 @@ app.autodiscover_tasks()
 
 @app.on_after_configure.connect
 def _ensure_embedded_queue(sender: Celery, **kwargs) -> None:
-    """The filesystem transport needs its folder to exist before the first send or poll."""
+    """The filesystem transport needs its folders to exist before the first send or poll."""
     from django.conf import settings
 
     if settings.CELERY_EMBEDDED:
-        os.makedirs(settings.CELERY_EMBEDDED_QUEUE_DIR, exist_ok=True)
+        for folder in settings.CELERY_BROKER_TRANSPORT_OPTIONS.values():
+            os.makedirs(folder, exist_ok=True)

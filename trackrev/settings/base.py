@@ -168,7 +168,6 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "UNAUTHENTICATED_USER": None,
     "PAGE_SIZE": 50,
 }
 SPECTACULAR_SETTINGS = {
@@ -190,7 +189,11 @@ CELERY_EMBEDDED = not env.str("CELERY_BROKER_URL", default="")
 CELERY_EMBEDDED_QUEUE_DIR = env.str("CELERY_EMBEDDED_QUEUE_DIR", default=str(BASE_DIR / "var" / "celery"))
 CELERY_BROKER_URL = "filesystem://" if CELERY_EMBEDDED else env.str("CELERY_BROKER_URL")
 CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {"data_folder_in": CELERY_EMBEDDED_QUEUE_DIR, "data_folder_out": CELERY_EMBEDDED_QUEUE_DIR}
+    {
+        "data_folder_in": CELERY_EMBEDDED_QUEUE_DIR,
+        "data_folder_out": CELERY_EMBEDDED_QUEUE_DIR,
+        "control_folder": CELERY_EMBEDDED_QUEUE_DIR + "/control",
+    }
     if CELERY_EMBEDDED
     else {"visibility_timeout": 3600}
 )
@@ -205,7 +208,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 
 # Task names enqueued on commit with an order id whenever the ledger changes (ARCHITECTURE.md).
-ORDER_CONSUMERS: list[str] = []
+ORDER_CONSUMERS: list[str] = ["attribution.conversion_record"]
 
 # Functions `(*, workspace)` that add each app's demo data to the `seed_demo` workspace.
 DEMO_SEEDERS: list[str] = []

@@ -1,3 +1,4 @@
+from django.contrib.auth.models import AnonymousUser
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
@@ -21,7 +22,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if api_key is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
         api_key_touch(api_key=api_key)
-        return (None, api_key)
+        return (AnonymousUser(), api_key)
 
     def authenticate_header(self, request) -> str:
         return f'{self.keyword} realm="api"'

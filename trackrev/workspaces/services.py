@@ -5,8 +5,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.contrib.auth.forms import PasswordResetForm
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.utils import timezone
 
 from trackrev.common.errors import ApplicationError
@@ -55,7 +61,20 @@ def user_sign_up(*, email: str, password: str, workspace_name: str) -> tuple[Use
     return user, workspace_create(name=workspace_name, owner=user)
 
 
-def membership_add(*, workspace: Workspace, email: str, role: str, request=None) -> Membership:
+def _invitation_send(*, user: User, workspace: Workspace) -> None:
+    """A link to choose a password (Django's reset token, which dies once a password is set)."""
+    path = reverse(
+        "password_reset_confirm",
+        kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)},
+    )
+    body = render_to_string(
+        "workspaces/invitation_email.txt",
+        {"workspace": workspace, "link": settings.TRACKREV_PUBLIC_URL + path},
+    )
+    send_mail(f"You were added to {workspace.name} on TrackRev", body, None, [user.email])
+
+
+def membership_add(*, workspace: Workspace, email: str, role: str) -> Membership:
     """Add a person by email; someone without an account gets an email to choose a password."""
     if role not in Role.values:
         raise ApplicationError("Unknown role.")
@@ -67,9 +86,7 @@ def membership_add(*, workspace: Workspace, email: str, role: str, request=None)
     if not created:
         raise ApplicationError(f"{user.email} is already a member of this workspace.")
     if not user.has_usable_password():
-        invite = PasswordResetForm(data={"email": user.email})
-        invite.is_valid()
-        invite.save(request=request, use_https=bool(request and request.is_secure()))
+        transaction.on_commit(lambda: _invitation_send(user=user, workspace=workspace))
     return membership
 
 

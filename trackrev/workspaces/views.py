@@ -91,7 +91,7 @@ class MembersView(MemberRequiredMixin, View):
         form = forms.MemberAddForm(request.POST)
         if form.is_valid():
             try:
-                membership = services.membership_add(workspace=self.workspace, request=request, **form.cleaned_data)
+                membership = services.membership_add(workspace=self.workspace, **form.cleaned_data)
             except ApplicationError as error:
                 form.add_error("email", error.message)
             else:

@@ -1,0 +1,106 @@
+"""Background jobs: schedules name real tasks, and a sent task really runs in a worker, both on the
+embedded transport (`make run`, no broker installed) and on Redis (production, CI)."""
+
+import os
+import time
+
+import uuid
+
+import pytest
+from celery import Celery
+from celery.contrib.testing.worker import start_worker
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from trackrev.celery import app, collect_schedules
+from trackrev.health.models import Heartbeat
+from trackrev.health.services import HEARTBEAT
+
+
+def test_every_beat_entry_names_a_registered_task_and_expires():
+    app.loader.import_default_modules()  # what a worker does at start: autodiscover every app's tasks
+    schedule = collect_schedules()
+
+    assert "trackrev.heartbeat" in schedule
+    for name, entry in schedule.items():
+        assert entry["task"] in app.tasks, f"{name} names unregistered task {entry['task']}"
+        assert entry.get("options", {}).get("expires"), f"{name} has no expires"
+
+
+def test_every_order_consumer_is_a_registered_task():
+    app.loader.import_default_modules()
+    for name in settings.ORDER_CONSUMERS:
+        assert name in app.tasks, name
+
+
+def test_every_demo_seeder_imports():
+    for dotted in settings.DEMO_SEEDERS:
+        assert callable(import_string(dotted))
+
+
+def test_duplicate_schedule_names_are_refused(monkeypatch, tmp_path):
+    with pytest.raises(ValueError, match="declared twice"):
+        collect_schedules(["trackrev.health.schedules", "trackrev.health.schedules"])
+
+
+def test_production_settings_never_run_tasks_eagerly():
+    from trackrev.settings import base
+
+    assert base.CELERY_TASK_ALWAYS_EAGER is False
+
+
+def _wait_for_heartbeat(timeout: float = 20.0) -> Heartbeat:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        beat = Heartbeat.objects.filter(name="trackrev.heartbeat").first()
+        if beat is not None:
+            return beat
+        time.sleep(0.05)
+    raise AssertionError("the worker did not run the task")
+
+
+def _worker_app(broker_url: str, **conf) -> Celery:
+    """A second app configured exactly like ours but for the broker, so the global app stays untouched."""
+    other = Celery("trackrev-test", set_as_current=False)
+    other.config_from_object("django.conf:settings", namespace="CELERY")
+    other.conf.update(broker_url=broker_url, **conf)
+    other.autodiscover_tasks(force=True)
+    return other
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_sent_in_embedded_mode_runs_in_the_embedded_worker(tmp_path):
+    folder = str(tmp_path / "queue")
+    os.makedirs(folder)
+    embedded = _worker_app(
+        "filesystem://",
+        broker_transport_options={
+            "data_folder_in": folder,
+            "data_folder_out": folder,
+            "control_folder": str(tmp_path / "control"),
+            "polling_interval": 0.05,
+        },
+        worker_enable_remote_control=False,
+    )
+
+    with start_worker(embedded, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        embedded.send_task(HEARTBEAT)
+        beat = _wait_for_heartbeat()
+
+    assert beat.last_run_at is not None
+    assert not os.listdir(folder), "the message should have been consumed"
+
+
+@pytest.mark.broker
+@pytest.mark.django_db(transaction=True)
+def test_a_task_sent_through_redis_runs_in_a_worker():
+    url = os.environ.get("CELERY_BROKER_URL", "")
+    if not url.startswith("redis://"):
+        if os.environ.get("REQUIRE_POSTGRES"):
+            pytest.fail("CI must export CELERY_BROKER_URL=redis://…")
+        pytest.skip("set CELERY_BROKER_URL=redis://… to run against a real broker")
+    redis = _worker_app(url, broker_transport_options={}, task_default_queue=f"test-{uuid.uuid4().hex}")
+
+    with start_worker(redis, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        redis.send_task(HEARTBEAT)
+        assert _wait_for_heartbeat().last_run_at is not None
