@@ -1,1 +1,20 @@
-SCHEDULE: dict = {}
+from celery.schedules import crontab
+
+SCHEDULE: dict = {
+    "integrations.reconcile_hourly": {
+        "task": "integrations.reconcile_all",
+        "schedule": crontab(minute=17),
+        "options": {"expires": 50 * 60},
+    },
+    "integrations.webhook_events_sweep": {
+        "task": "integrations.webhook_events_sweep",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * 60},
+    },
+    # The ECB publishes around 16:00 CET on TARGET business days.
+    "integrations.fx_fetch_daily": {
+        "task": "integrations.fx_fetch_daily",
+        "schedule": crontab(hour=16, minute=30),
+        "options": {"expires": 6 * 60 * 60},
+    },
+}

@@ -68,6 +68,7 @@ class SyncRun(models.Model):
     window_start = models.DateTimeField(null=True, blank=True)
     window_end = models.DateTimeField(null=True, blank=True)
     pages = models.PositiveIntegerField(default=0)
+    progress = models.CharField(max_length=120, blank=True, help_text=_("Where the run is, e.g. orders page 3 of 12."))
     fetched = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)

@@ -121,6 +121,8 @@ class Order(models.Model):
     subscription = models.ForeignKey(
         Subscription, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
     )
+    # Kept even before the subscription row exists, to link it later and to match renewals.
+    subscription_external_id = models.CharField(max_length=255, blank=True)
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
     customer_email_digest = models.CharField(max_length=64, blank=True)
     first_seen_via = models.CharField(max_length=8, choices=FirstSeenVia.choices)
@@ -133,6 +135,7 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["workspace", "-placed_at"], name="order_placed_idx"),
             models.Index(fields=["currency", "amount_usd_minor"], name="order_fx_pending_idx"),
+            models.Index(fields=["connection", "subscription_external_id"], name="order_subscription_idx"),
         ]
         ordering = ["-placed_at", "-id"]
 

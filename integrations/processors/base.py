@@ -1,0 +1,63 @@
+"""The adapter contract every processor implements (ARCHITECTURE.md §2)."""
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import ClassVar
+
+from integrations.processors.http import HttpClient
+from integrations.processors.types import ChangesPage, ConnectionCredentials, NormalizedOrder, ParsedEvent
+
+
+def utc_now() -> datetime:
+    return datetime.now(tz=UTC)
+
+
+class ProcessorAdapter(ABC):
+    key: ClassVar[str]
+    default_api_base_url: ClassVar[str]
+    # Event types whose deliveries we process; anything else is stored as ignored.
+    handled_event_types: ClassVar[frozenset[str]]
+    handled_event_prefixes: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        creds: ConnectionCredentials,
+        *,
+        http: HttpClient | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ):
+        self.creds = creds
+        self.http = http or HttpClient(base_url=creds.api_base_url, token=creds.api_token)
+        self.clock = clock
+
+    @abstractmethod
+    def verify_signature(self, *, body: bytes, headers: Mapping[str, str]) -> None:
+        """Raise SignatureInvalid / SignatureStale unless `body` was signed by the processor."""
+
+    @abstractmethod
+    def delivery_id(self, *, body: bytes, headers: Mapping[str, str]) -> str:
+        """The processor's id of this delivery (retries reuse it): the inbox's dedup key."""
+
+    @abstractmethod
+    def event_type(self, *, payload: dict) -> str:
+        """The event type named by a (verified, parsed) payload."""
+
+    @abstractmethod
+    def parse_event(self, *, body: bytes, headers: Mapping[str, str]) -> ParsedEvent:
+        """Map a verified delivery to normalized changes; raise PayloadInvalid when unreadable."""
+
+    @abstractmethod
+    def list_changes(self, *, since: datetime) -> Iterator[ChangesPage]:
+        """Pages of orders, subscriptions and refunds changed since `since` (the reconcile poll)."""
+
+    @abstractmethod
+    def fetch_order(self, *, external_id: str) -> NormalizedOrder:
+        """One order's current state from the API (repair)."""
+
+    @abstractmethod
+    def check_credentials(self) -> None:
+        """One cheap authenticated read; raises ProcessorRejected / ProcessorUnavailable."""
+
+    def handles(self, event_type: str) -> bool:
+        return event_type in self.handled_event_types or event_type.startswith(self.handled_event_prefixes)

@@ -1,0 +1,74 @@
+"""The adapters' HTTP client: explicit timeouts, bounded retries, `Retry-After` honoured on 429/503."""
+
+import logging
+import random
+import time
+from collections.abc import Callable
+
+import requests
+
+from integrations.processors.errors import ProcessorRejected, ProcessorUnavailable
+
+logger = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_RETRY_AFTER_SECONDS = 120
+
+
+class HttpClient:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        token: str,
+        timeout: tuple[float, float] = (5.0, 30.0),
+        max_attempts: int = 4,
+        sleep: Callable[[float], None] = time.sleep,
+        session: requests.Session | None = None,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.max_attempts = max_attempts
+        self.sleep = sleep
+        self.session = session or requests.Session()
+        self.session.headers.update({"Authorization": f"Bearer {token}", "Accept": "application/json"})
+
+    def get_json(self, path: str, *, params: dict | list | None = None) -> dict:
+        url = f"{self.base_url}/{path.lstrip('/')}"
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                response = self.session.get(url, params=params, timeout=self.timeout)
+            except requests.RequestException as exc:
+                if attempt == self.max_attempts:
+                    raise ProcessorUnavailable(f"cannot reach {self.base_url}: {exc.__class__.__name__}") from exc
+                self.sleep(self._backoff(attempt))
+                continue
+            if response.status_code in RETRY_STATUSES:
+                if attempt == self.max_attempts:
+                    raise ProcessorUnavailable(f"{url} answered {response.status_code} after {attempt} attempts")
+                delay = self._retry_after(response) or self._backoff(attempt)
+                logger.info("processor %s answered %s, retrying in %.1fs", url, response.status_code, delay)
+                self.sleep(delay)
+                continue
+            if response.status_code >= 400:
+                raise ProcessorRejected(
+                    f"{url} answered {response.status_code}: {response.text[:200]}", status_code=response.status_code
+                )
+            try:
+                return response.json()
+            except ValueError as exc:
+                raise ProcessorUnavailable(f"{url} answered non-JSON") from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _retry_after(response: requests.Response) -> float | None:
+        value = response.headers.get("Retry-After")
+        try:
+            return min(float(value), MAX_RETRY_AFTER_SECONDS) if value else None
+        except ValueError:
+            return None
+
+    @staticmethod
+    def _backoff(attempt: int) -> float:
+        base = min(2.0**attempt, 30.0)
+        return base / 2 + random.uniform(0, base / 2)  # jitter: spread retries of many workers

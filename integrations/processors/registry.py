@@ -1,0 +1,27 @@
+"""The explicit adapter registry: processor key → adapter class (no import-time self-registration)."""
+
+from integrations.processors.base import ProcessorAdapter
+from integrations.processors.polar.adapter import PolarAdapter
+from integrations.processors.types import ConnectionCredentials
+
+ADAPTERS: dict[str, type[ProcessorAdapter]] = {
+    PolarAdapter.key: PolarAdapter,
+}
+
+
+def adapter_class(processor: str) -> type[ProcessorAdapter]:
+    try:
+        return ADAPTERS[processor]
+    except KeyError:
+        raise LookupError(f"no adapter for processor {processor!r}") from None
+
+
+def get_adapter(connection, **kwargs) -> ProcessorAdapter:
+    """Build the adapter of a ProcessorConnection from its decrypted credentials."""
+    creds = ConnectionCredentials(
+        api_token=connection.api_token,
+        webhook_secret=connection.webhook_secret,
+        api_base_url=connection.api_base_url,
+        options=dict(connection.options or {}),
+    )
+    return adapter_class(connection.processor)(creds, **kwargs)

@@ -1,0 +1,280 @@
+"""Ledger upserts shared by webhooks and reconcile.
+
+Rows are keyed on (connection, external_id) in the database; an incoming state older than the stored
+`source_updated_at` is ignored, so out-of-order deliveries and stale retries converge on the latest
+state. Consumers are notified on commit only when something actually changed.
+"""
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, models, transaction
+from django.db.models import Sum
+
+from integrations.models import (
+    Customer,
+    FirstSeenVia,
+    MatchedBy,
+    Order,
+    ProcessorConnection,
+    Refund,
+    RefundStatus,
+    Subscription,
+)
+from integrations.models.ledger import TERMINAL_SUBSCRIPTION_STATUSES
+from integrations.processors.types import (
+    Change,
+    NormalizedCustomer,
+    NormalizedOrder,
+    NormalizedRefund,
+    NormalizedSubscription,
+    OrderChange,
+    RefundChange,
+    SubscriptionChange,
+)
+from integrations.services.consumers import order_consumers_notify
+from integrations.services.fx import order_fx_apply
+from trackrev.common.emails import email_digest
+
+# For identical source timestamps (Polar sends several events with one snapshot): the later stage wins.
+ORDER_STATUS_RANK = {"draft": 0, "pending": 1, "void": 2, "paid": 3, "partially_refunded": 4, "refunded": 5}
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    obj: models.Model | None
+    created: bool = False
+    changed: bool = False  # created, or an existing row took a new state
+
+
+def _lock_or_create(model, *, connection: ProcessorConnection, external_id: str, defaults: dict):
+    """The row locked for update, inserting it when absent; a concurrent insert loses to the unique key."""
+    locked = model.objects.select_for_update().filter(connection=connection, external_id=external_id)
+    obj = locked.first()
+    if obj is not None:
+        return obj, False
+    try:
+        with transaction.atomic():
+            return model.objects.create(connection=connection, external_id=external_id, **defaults), True
+    except IntegrityError:
+        return locked.get(), False
+
+
+def _assign(obj: models.Model, values: dict) -> bool:
+    changed = False
+    for field, value in values.items():
+        if getattr(obj, field) != value:
+            setattr(obj, field, value)
+            changed = True
+    return changed
+
+
+def customer_upsert(*, connection: ProcessorConnection, customer: NormalizedCustomer) -> Customer:
+    values = {"email_digest": email_digest(customer.email), "source_updated_at": customer.source_updated_at}
+    if customer.visitor_ref:
+        values["visitor_id"] = customer.visitor_ref
+    obj, created = _lock_or_create(
+        Customer,
+        connection=connection,
+        external_id=customer.external_id,
+        defaults={"workspace_id": connection.workspace_id, **values},
+    )
+    if not created and customer.source_updated_at >= obj.source_updated_at and _assign(obj, values):
+        obj.save()
+    return obj
+
+
+def _visitor_match(*, obj: Order, order: NormalizedOrder, customer: Customer | None) -> tuple[str, str]:
+    """order metadata → customer metadata → the subscription's earlier orders; the email step is attribution's."""
+    if order.visitor_ref:
+        return order.visitor_ref, MatchedBy.METADATA
+    if customer is not None and customer.visitor_id:
+        return customer.visitor_id, MatchedBy.METADATA
+    if order.subscription_external_id:
+        earlier = (
+            Order.objects.filter(
+                connection_id=obj.connection_id, subscription_external_id=order.subscription_external_id
+            )
+            .exclude(pk=obj.pk)
+            .exclude(visitor_id="")
+            .order_by("placed_at")
+            .values_list("visitor_id", flat=True)
+            .first()
+        )
+        if not earlier:
+            earlier = (
+                Subscription.objects.filter(connection_id=obj.connection_id, external_id=order.subscription_external_id)
+                .exclude(visitor_id="")
+                .values_list("visitor_id", flat=True)
+                .first()
+            )
+        if earlier:
+            return earlier, MatchedBy.SUBSCRIPTION
+    if obj.matched_by == MatchedBy.EMAIL:
+        return obj.visitor_id, MatchedBy.EMAIL
+    return "", MatchedBy.NONE
+
+
+def _refunded_total(obj: Order, reported: int) -> int:
+    succeeded = obj.refunds.filter(status=RefundStatus.SUCCEEDED).aggregate(total=Sum("amount_minor"))["total"]
+    return max(reported, succeeded or 0)
+
+
+def _order_is_stale(order: NormalizedOrder, obj: Order) -> bool:
+    if order.source_updated_at != obj.source_updated_at:
+        return order.source_updated_at < obj.source_updated_at
+    return ORDER_STATUS_RANK[order.status] < ORDER_STATUS_RANK.get(obj.status, 0)
+
+
+@transaction.atomic
+def order_upsert(*, connection: ProcessorConnection, order: NormalizedOrder, via: str) -> UpsertResult:
+    customer = customer_upsert(connection=connection, customer=order.customer) if order.customer else None
+    values = {
+        "kind": order.kind,
+        "status": order.status,
+        "currency": order.currency,
+        "amount_minor": order.amount_minor,
+        "tax_minor": order.tax_minor,
+        "placed_at": order.placed_at,
+        "subscription_external_id": order.subscription_external_id,
+        "customer": customer,
+        "customer_email_digest": customer.email_digest if customer else "",
+        "source_updated_at": order.source_updated_at,
+    }
+    obj, created = _lock_or_create(
+        Order,
+        connection=connection,
+        external_id=order.external_id,
+        defaults={
+            **values,
+            "workspace_id": connection.workspace_id,
+            "processor": connection.processor,
+            "refunded_minor": order.refunded_minor,
+            "paid_at": order.paid_at,
+            "first_seen_via": via,
+        },
+    )
+    if not created and _order_is_stale(order, obj):
+        return UpsertResult(obj)
+    changed = _assign(obj, values)
+    if created:  # refunds delivered before their order
+        Refund.objects.filter(connection=connection, order_external_id=obj.external_id, order__isnull=True).update(
+            order=obj
+        )
+    paid_at = obj.paid_at or order.paid_at  # the first time we saw it paid; refunds don't move it
+    subscription = (
+        Subscription.objects.filter(connection=connection, external_id=order.subscription_external_id).first()
+        if order.subscription_external_id
+        else None
+    )
+    visitor_id, matched_by = _visitor_match(obj=obj, order=order, customer=customer)
+    changed |= _assign(
+        obj,
+        {
+            "paid_at": paid_at,
+            "subscription": subscription,
+            "refunded_minor": _refunded_total(obj, order.refunded_minor),
+            "visitor_id": visitor_id,
+            "matched_by": matched_by,
+        },
+    )
+    changed |= order_fx_apply(obj)
+    if created or changed:
+        obj.full_clean(validate_unique=False, validate_constraints=False)
+        obj.save()
+        order_consumers_notify(order_id=obj.pk)
+    return UpsertResult(obj, created=created, changed=created or changed)
+
+
+@transaction.atomic
+def subscription_upsert(*, connection: ProcessorConnection, subscription: NormalizedSubscription) -> UpsertResult:
+    customer = customer_upsert(connection=connection, customer=subscription.customer) if subscription.customer else None
+    values = {
+        "status": subscription.status,
+        "customer": customer,
+        "current_period_end": subscription.current_period_end,
+        "cancel_at_period_end": subscription.cancel_at_period_end,
+        "canceled_at": subscription.canceled_at,
+        "ended_at": subscription.ended_at,
+        "started_at": subscription.started_at,
+        "source_updated_at": subscription.source_updated_at,
+    }
+    if subscription.visitor_ref:
+        values["visitor_id"] = subscription.visitor_ref
+    obj, created = _lock_or_create(
+        Subscription,
+        connection=connection,
+        external_id=subscription.external_id,
+        defaults={**values, "workspace_id": connection.workspace_id, "processor": connection.processor},
+    )
+    if not created:
+        older = subscription.source_updated_at < obj.source_updated_at
+        # Same instant, different states: an ended subscription is never revived by its twin event.
+        tie_revives = (
+            subscription.source_updated_at == obj.source_updated_at
+            and obj.status in TERMINAL_SUBSCRIPTION_STATUSES
+            and subscription.status not in TERMINAL_SUBSCRIPTION_STATUSES
+        )
+        if older or tie_revives or not _assign(obj, values):
+            return UpsertResult(obj)
+    obj.full_clean(validate_unique=False, validate_constraints=False)
+    obj.save()
+    Order.objects.filter(
+        connection=connection, subscription_external_id=obj.external_id, subscription__isnull=True
+    ).update(subscription=obj)
+    for order_id in obj.orders.values_list("pk", flat=True):
+        order_consumers_notify(order_id=order_id)
+    return UpsertResult(obj, created=created, changed=True)
+
+
+@transaction.atomic
+def refund_upsert(*, connection: ProcessorConnection, refund: NormalizedRefund) -> UpsertResult:
+    order = (
+        Order.objects.select_for_update().filter(connection=connection, external_id=refund.order_external_id).first()
+    )
+    values = {
+        "order": order,
+        "order_external_id": refund.order_external_id,
+        "status": refund.status,
+        "amount_minor": refund.amount_minor,
+        "currency": refund.currency,
+        "refunded_at": refund.refunded_at,
+        "source_updated_at": refund.source_updated_at,
+    }
+    obj, created = _lock_or_create(
+        Refund,
+        connection=connection,
+        external_id=refund.external_id,
+        defaults={**values, "workspace_id": connection.workspace_id},
+    )
+    if not created and (refund.source_updated_at < obj.source_updated_at or not _assign(obj, values)):
+        return UpsertResult(obj)
+    obj.save()
+    if order is not None:
+        order.refunded_minor = _refunded_total(order, order.refunded_minor)
+        order_fx_apply(order)
+        order.save(update_fields=["refunded_minor", "refunded_usd_minor", "amount_usd_minor", "updated_at"])
+        order_consumers_notify(order_id=order.pk)
+    return UpsertResult(obj, created=created, changed=True)
+
+
+def change_apply(*, connection: ProcessorConnection, change: Change, via: str = FirstSeenVia.WEBHOOK) -> UpsertResult:
+    """Route one normalized change to its upsert; Ignored changes do nothing."""
+    if isinstance(change, OrderChange):
+        return order_upsert(connection=connection, order=change.order, via=via)
+    if isinstance(change, SubscriptionChange):
+        return subscription_upsert(connection=connection, subscription=change.subscription)
+    if isinstance(change, RefundChange):
+        return refund_upsert(connection=connection, refund=change.refund)
+    return UpsertResult(None)
+
+
+@transaction.atomic
+def order_match_visitor(*, order: Order, visitor_id: str, matched_by: str) -> Order:
+    """Record a match found outside integrations (attribution's email step). Never overrides a stronger
+    match from metadata or the subscription. Does not notify consumers: the caller is one."""
+    locked = Order.objects.select_for_update().get(pk=order.pk)
+    if locked.matched_by in (MatchedBy.METADATA, MatchedBy.SUBSCRIPTION) and matched_by == MatchedBy.EMAIL:
+        return locked
+    if _assign(locked, {"visitor_id": visitor_id, "matched_by": matched_by}):
+        locked.save(update_fields=["visitor_id", "matched_by", "updated_at"])
+    return locked

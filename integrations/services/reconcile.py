@@ -1,0 +1,137 @@
+"""Reconcile: page the processor's API from the watermark minus an overlap through the same upserts.
+
+One run per connection at a time, through a lease on the connection row taken with a conditional
+UPDATE (atomic on PostgreSQL and SQLite alike; a crashed worker's lease simply expires).
+"""
+
+import logging
+from datetime import timedelta
+
+from celery import current_app
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from integrations.models import (
+    ConnectionStatus,
+    FirstSeenVia,
+    Order,
+    OrderStatus,
+    ProcessorConnection,
+    SyncRun,
+    SyncRunKind,
+    SyncRunStatus,
+)
+from integrations.processors.base import ProcessorAdapter
+from integrations.processors.errors import ProcessorError
+from integrations.processors.registry import get_adapter
+from integrations.processors.types import Ignored, OrderChange, Unreadable
+from integrations.services.ledger import change_apply
+
+logger = logging.getLogger(__name__)
+
+RECONCILE_TASK = "integrations.connection_reconcile"
+OVERLAP = timedelta(hours=2)
+LEASE = timedelta(hours=1)
+
+
+def sync_run_queue(*, connection: ProcessorConnection, kind: str = SyncRunKind.RECONCILE) -> SyncRun:
+    run = SyncRun.objects.create(workspace_id=connection.workspace_id, connection=connection, kind=kind)
+    transaction.on_commit(lambda: current_app.send_task(RECONCILE_TASK, args=[run.pk]))
+    return run
+
+
+def connections_reconcile_queue() -> list[SyncRun]:
+    """The hourly job: one queued run per active connection."""
+    with transaction.atomic():
+        return [
+            sync_run_queue(connection=connection)
+            for connection in ProcessorConnection.objects.filter(status=ConnectionStatus.ACTIVE)
+        ]
+
+
+def _lease_acquire(connection_id: int) -> bool:
+    now = timezone.now()
+    free = Q(sync_locked_until__isnull=True) | Q(sync_locked_until__lt=now)
+    return ProcessorConnection.objects.filter(free, pk=connection_id).update(sync_locked_until=now + LEASE) == 1
+
+
+def _lease_release(connection_id: int) -> None:
+    ProcessorConnection.objects.filter(pk=connection_id).update(sync_locked_until=None)
+
+
+def _count(run: SyncRun, change, result) -> None:
+    if isinstance(change, Ignored):
+        return
+    run.fetched += 1
+    if isinstance(change, Unreadable):
+        run.errors += 1
+        run.last_error = change.reason[:1000]
+        return
+    if result.created:
+        run.created += 1
+        if isinstance(change, OrderChange):
+            run.missed_by_webhook += 1  # the poll is the first to see it: no webhook delivered it
+    elif result.changed:
+        run.updated += 1
+
+
+def _refresh_pending_orders(run: SyncRun, adapter: ProcessorAdapter, *, before) -> None:
+    # Orders can turn paid long after creation (renewals start pending) and the list has no
+    # "modified since" filter: ask for each order still pending from before the window.
+    pending = Order.objects.filter(connection=run.connection, status=OrderStatus.PENDING, placed_at__lt=before)
+    for external_id in pending.values_list("external_id", flat=True)[:500]:
+        change = OrderChange(adapter.fetch_order(external_id=external_id))
+        _count(run, change, change_apply(connection=run.connection, change=change, via=FirstSeenVia.POLL))
+
+
+def sync_run_execute(*, sync_run_id: int, adapter: ProcessorAdapter | None = None) -> SyncRun:
+    run = SyncRun.objects.select_related("connection").get(pk=sync_run_id)
+    if run.status != SyncRunStatus.QUEUED:
+        return run  # a redelivered task: the run already happened
+    if not _lease_acquire(run.connection_id):
+        run.status, run.finished_at = SyncRunStatus.SKIPPED, timezone.now()
+        run.save(update_fields=["status", "finished_at"])
+        return run
+    try:
+        _run(run, adapter)
+    finally:
+        _lease_release(run.connection_id)
+    return run
+
+
+def _run(run: SyncRun, adapter: ProcessorAdapter | None) -> None:
+    connection = ProcessorConnection.objects.get(pk=run.connection_id)
+    run.connection = connection
+    started = timezone.now()
+    since = (
+        connection.reconciled_through - OVERLAP
+        if connection.reconciled_through
+        else started - timedelta(days=connection.backfill_days)
+    )
+    run.status, run.started_at, run.window_start, run.window_end = SyncRunStatus.RUNNING, started, since, started
+    run.save()
+    try:
+        adapter = adapter or get_adapter(connection)
+        for page in adapter.list_changes(since=since):
+            with transaction.atomic():
+                for change in page.changes:
+                    _count(run, change, change_apply(connection=connection, change=change, via=FirstSeenVia.POLL))
+                run.pages += 1
+                run.progress = f"{page.resource}: page {page.page} of {max(page.pages, page.page)}"
+                run.save()
+        _refresh_pending_orders(run, adapter, before=since)
+    except Exception as exc:  # the run must never stay "running"; unexpected errors still propagate
+        logger.warning("reconcile of connection %s failed: %s", connection.pk, exc)
+        run.status, run.errors, run.last_error = SyncRunStatus.FAILED, run.errors + 1, str(exc)[:1000]
+        run.finished_at = timezone.now()
+        run.save()
+        if not isinstance(exc, ProcessorError):
+            raise
+        return
+    else:
+        run.status = SyncRunStatus.SUCCEEDED
+        # Only a complete run moves the watermark (to when it started: later changes are next run's).
+        ProcessorConnection.objects.filter(pk=connection.pk).update(reconciled_through=started)
+    run.finished_at = timezone.now()
+    run.save()

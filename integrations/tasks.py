@@ -1,0 +1,45 @@
+"""Celery interfaces: ids in, one service call each. Names are pinned (`integrations.<thing>`)."""
+
+from celery import shared_task
+
+from integrations.processors.errors import ProcessorUnavailable
+from integrations.services import fx as fx_services
+from integrations.services import reconcile as reconcile_services
+from integrations.services import webhooks as webhook_services
+
+
+@shared_task(
+    name="integrations.webhook_event_process",
+    autoretry_for=(ProcessorUnavailable,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=8,
+)
+def webhook_event_process(event_id: int) -> None:
+    webhook_services.webhook_event_process(event_id=event_id)
+
+
+@shared_task(name="integrations.webhook_events_sweep")
+def webhook_events_sweep() -> int:
+    return webhook_services.webhook_events_sweep()
+
+
+@shared_task(name="integrations.connection_reconcile")
+def connection_reconcile(sync_run_id: int) -> None:
+    reconcile_services.sync_run_execute(sync_run_id=sync_run_id)
+
+
+@shared_task(name="integrations.reconcile_all")
+def reconcile_all() -> int:
+    return len(reconcile_services.connections_reconcile_queue())
+
+
+@shared_task(
+    name="integrations.fx_fetch_daily",
+    autoretry_for=(ProcessorUnavailable,),
+    retry_backoff=60,
+    retry_jitter=True,
+    max_retries=6,
+)
+def fx_fetch_daily() -> int:
+    return fx_services.fx_fetch_daily()
