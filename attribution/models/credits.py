@@ -58,7 +58,7 @@ ROLLUP_KEY = ("day", "processor", "currency", "channel", "channel_group", "campa
 
 
 class DailyRollup(models.Model):
-    """Credits summed per day × channel × group × campaign × processor × currency × model."""
+    """Credits summed per day, channel, group, campaign, processor, currency, model."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     version = models.PositiveIntegerField()

@@ -1,0 +1,139 @@
+"""Credits per order per model and the daily rollups, maintained per order as a delta: the order's
+credits are recomputed from its current state, the old rows' contribution is subtracted from the
+rollups and the new rows' is added, so replays and duplicates converge ("derive, don't increment")."""
+
+import zoneinfo
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db import connection, transaction
+
+from attribution import credit_models as cm
+from attribution.models import AttributionState, Credit, DailyRollup, RecomputeRun, RecomputeStatus
+from attribution.models.credits import ROLLUP_KEY
+from attribution.services.journeys import ModelWeights, order_weights
+from integrations.models import Order, OrderKind
+from trackrev.workspaces.models import Workspace
+
+
+def attribution_state_get(*, workspace: Workspace, lock: bool = False) -> AttributionState:
+    state, _ = AttributionState.objects.get_or_create(workspace=workspace)
+    if lock:
+        state = AttributionState.objects.select_for_update().get(pk=state.pk)
+    return state
+
+
+def order_revenue(order: Order) -> tuple[int, int]:
+    """(USD minor, native minor) the order contributes: net of refunds; nothing until it is paid.
+    A missing FX rate counts as 0 USD until the rate arrives and the order is recomputed."""
+    if not order.is_paid:
+        return 0, 0
+    usd = (order.amount_usd_minor or 0) - (order.refunded_usd_minor or 0)
+    return usd, order.amount_minor - order.refunded_minor
+
+
+def credits_build(*, order: Order, weights: ModelWeights, version: int, tz: zoneinfo.ZoneInfo) -> list[Credit]:
+    """Unsaved credit rows; none for an unpaid order. Refunds lower revenue on the order's own date."""
+    if not order.is_paid:
+        return []
+    usd, native = order_revenue(order)
+    day = order.placed_at.astimezone(tz).date()
+    rows = []
+    for model in cm.MODELS:
+        keys = list(weights[model])
+        parts = [weights[model][k] for k in keys]
+        usd_split = cm.largest_remainder(usd, parts)
+        native_split = cm.largest_remainder(native, parts)
+        for key, weight, usd_part, native_part in zip(keys, parts, usd_split, native_split, strict=True):
+            rows.append(
+                Credit(
+                    workspace_id=order.workspace_id, order=order, version=version, model=model,
+                    channel=key[0], channel_group=key[1], campaign=key[2], weight=weight,
+                    revenue_usd_minor=usd_part, revenue_minor=native_part, currency=order.currency,
+                    processor=order.processor, day=day,
+                )
+            )
+    return rows
+
+
+def _rollup_contribution(rows: Iterable) -> dict[tuple, list[int]]:
+    """(model, day, processor, currency, channel, group, campaign) → [usd, native, conversions]."""
+    sums: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for row in rows:
+        key = (row.model, *(getattr(row, f) for f in ROLLUP_KEY))
+        sums[key][0] += row.revenue_usd_minor
+        sums[key][1] += row.revenue_minor
+        sums[key][2] += row.weight
+    return sums
+
+
+def rollups_apply_delta(*, workspace_id: int, version: int, old: Iterable, new: Iterable) -> None:
+    """Add `new` and subtract `old` rows' contributions with one upsert per changed rollup row
+    (INSERT … ON CONFLICT DO UPDATE: the same statement on SQLite and PostgreSQL)."""
+    delta = _rollup_contribution(new)
+    for key, (usd, native, conversions) in _rollup_contribution(old).items():
+        delta[key][0] -= usd
+        delta[key][1] -= native
+        delta[key][2] -= conversions
+    params = [(workspace_id, version, *key, *values) for key, values in delta.items() if any(values)]
+    if not params:
+        return
+    table = DailyRollup._meta.db_table
+    dims = ["workspace_id", "version", "model", *ROLLUP_KEY]
+    sums = ["revenue_usd_minor", "revenue_minor", "conversions"]
+    sql = (
+        f"INSERT INTO {table} ({', '.join(dims + sums)}) VALUES ({', '.join(['%s'] * (len(dims) + len(sums)))}) "  # noqa: S608
+        f"ON CONFLICT ({', '.join(dims)}) DO UPDATE SET "
+        + ", ".join(f"{s} = {table}.{s} + excluded.{s}" for s in sums)
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+    DailyRollup.objects.filter(
+        workspace_id=workspace_id, version=version, day__in={p[3] for p in params},
+        revenue_usd_minor=0, revenue_minor=0, conversions=0,
+    ).delete()
+
+
+def live_versions(*, workspace: Workspace, state: AttributionState) -> list[int]:
+    """The version being served plus any a recompute is building (orders that change meanwhile must
+    land in both)."""
+    building = RecomputeRun.objects.filter(
+        workspace=workspace, status__in=[RecomputeStatus.QUEUED, RecomputeStatus.RUNNING]
+    ).values_list("version", flat=True)
+    return sorted({state.version, *building})
+
+
+def orders_credit(*, workspace: Workspace, orders: list[Order], versions: list[int], served: int | None) -> int:
+    """Replace the credits of `orders` in each version; the rollups of `served` follow by delta
+    (a version under construction gets its rollups built in one go when it completes)."""
+    tz = zoneinfo.ZoneInfo(workspace.timezone)
+    weights = order_weights(workspace=workspace, orders=orders)
+    created = 0
+    for version in versions:
+        new = [row for o in orders for row in credits_build(order=o, weights=weights[o.pk], version=version, tz=tz)]
+        old_rows = Credit.objects.filter(order__in=orders, version=version)
+        if version == served:
+            rollups_apply_delta(workspace_id=workspace.pk, version=version, old=list(old_rows), new=new)
+        old_rows.delete()
+        Credit.objects.bulk_create(new, batch_size=1000)
+        created += len(new)
+    return created
+
+
+@transaction.atomic
+def order_credits_refresh(*, order_id: int) -> None:
+    """Recompute one order's credits (and, for a subscription's first order, its renewals') in every
+    live version. The workspace's state row is locked so a recompute cannot switch versions midway."""
+    order = Order.objects.select_related("workspace").filter(pk=order_id).first()
+    if order is None:
+        return
+    workspace = order.workspace
+    state = attribution_state_get(workspace=workspace, lock=True)
+    affected = [order]
+    if order.subscription_id and order.kind != OrderKind.RENEWAL:
+        affected += list(order.subscription.orders.filter(kind=OrderKind.RENEWAL).exclude(pk=order.pk))
+    locked = list(Order.objects.select_for_update().filter(pk__in=[o.pk for o in affected]).order_by("pk"))
+    orders_credit(
+        workspace=workspace, orders=locked, versions=live_versions(workspace=workspace, state=state),
+        served=state.version,
+    )

@@ -1,0 +1,111 @@
+"""From orders to journeys: which visitors are the buyer (stitched by email), which of their touches
+fall in the lookback window, and each model's channel weights. Batch-shaped, so a workspace-wide
+recompute reads touches once per batch of orders instead of once per order."""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import timedelta
+
+from attribution import credit_models as cm
+from attribution.models import Identity, Touch
+from integrations.models import Order, OrderKind
+from trackrev.workspaces.models import Workspace
+
+ChannelKey = tuple[str, str, str]
+ModelWeights = dict[str, dict[ChannelKey, int]]  # model → (channel, group, campaign) → millionths
+
+UNATTRIBUTED_WEIGHTS: ModelWeights = {
+    model: {(cm.UNATTRIBUTED, cm.UNATTRIBUTED, ""): cm.WEIGHT_SCALE} for model in cm.MODELS
+}
+
+
+def stitched_visitors(*, workspace: Workspace, orders: Iterable[Order]) -> dict[int, set[str]]:
+    """Order id → the visitor ids that are the buyer: its own visitor plus every visitor bound (by
+    `identify()`) to an email that visitor bound, or to the order's customer email."""
+    orders = list(orders)
+    own = {o.pk: {o.visitor_id} if o.visitor_id else set() for o in orders}
+    visitors = set().union(*own.values()) if own else set()
+    digests_of: dict[str, set[str]] = defaultdict(set)
+    for visitor_id, digest in Identity.objects.filter(workspace=workspace, visitor_id__in=visitors).values_list(
+        "visitor_id", "email_digest"
+    ):
+        digests_of[visitor_id].add(digest)
+    order_digests = {
+        o.pk: {d for v in own[o.pk] for d in digests_of[v]} | ({o.customer_email_digest} - {""}) for o in orders
+    }
+    all_digests = set().union(*order_digests.values()) if order_digests else set()
+    visitors_of: dict[str, set[str]] = defaultdict(set)
+    for visitor_id, digest in Identity.objects.filter(workspace=workspace, email_digest__in=all_digests).values_list(
+        "visitor_id", "email_digest"
+    ):
+        visitors_of[digest].add(visitor_id)
+    return {o.pk: own[o.pk].union(*(visitors_of[d] for d in order_digests[o.pk])) for o in orders}
+
+
+def first_orders(*, orders: Iterable[Order]) -> dict[int, Order]:
+    """Renewal id → its subscription's first order (the earliest that is not a renewal)."""
+    renewals = [o for o in orders if o.kind == OrderKind.RENEWAL and o.subscription_id]
+    if not renewals:
+        return {}
+    firsts: dict[int, Order] = {}
+    candidates = (
+        Order.objects.filter(subscription_id__in={o.subscription_id for o in renewals})
+        .exclude(kind=OrderKind.RENEWAL)
+        .order_by("subscription_id", "placed_at", "id")
+    )
+    for candidate in candidates:
+        firsts.setdefault(candidate.subscription_id, candidate)
+    return {o.pk: firsts[o.subscription_id] for o in renewals if o.subscription_id in firsts}
+
+
+def journeys(*, workspace: Workspace, orders: Iterable[Order]) -> dict[int, list[cm.Touchpoint]]:
+    """Order id → its buyer's touches inside the workspace's lookback window, oldest first."""
+    orders = list(orders)
+    if not orders:
+        return {}
+    lookback = workspace.lookback_days
+    people = stitched_visitors(workspace=workspace, orders=orders)
+    everyone = set().union(*people.values())
+    by_visitor: dict[str, list[cm.Touchpoint]] = defaultdict(list)
+    if everyone:
+        touches = Touch.objects.filter(
+            workspace=workspace,
+            visitor_id__in=everyone,
+            occurred_at__gte=min(o.placed_at for o in orders) - timedelta(days=lookback),
+            occurred_at__lte=max(o.placed_at for o in orders),
+        ).values_list("id", "visitor_id", "occurred_at", "channel", "channel_group", "campaign")
+        for touch_id, visitor_id, occurred_at, channel, group, campaign in touches:
+            by_visitor[visitor_id].append(cm.Touchpoint(occurred_at, channel, group, campaign, ref=touch_id))
+    return {
+        o.pk: cm.in_window(
+            [t for v in people[o.pk] for t in by_visitor[v]], converted_at=o.placed_at, lookback_days=lookback
+        )
+        for o in orders
+    }
+
+
+def model_weights(touches: list[cm.Touchpoint], *, converted_at) -> ModelWeights:
+    if not touches:
+        return UNATTRIBUTED_WEIGHTS
+    result: ModelWeights = {}
+    for model in cm.MODELS:
+        weights: dict[ChannelKey, int] = {}
+        for touch, weight in zip(touches, cm.touch_weights(model, touches, converted_at=converted_at), strict=True):
+            if weight:
+                key = (touch.channel, touch.channel_group, touch.campaign)
+                weights[key] = weights.get(key, 0) + weight
+        result[model] = weights
+    return result
+
+
+def order_weights(*, workspace: Workspace, orders: Iterable[Order]) -> dict[int, ModelWeights]:
+    """Order id → channel weights per model. A renewal reuses exactly its subscription's first order's
+    weights (a Newsletter signup keeps crediting Newsletter on every renewal), in every model."""
+    orders = list(orders)
+    firsts = first_orders(orders=orders)
+    # Each renewal is weighed through its first order's journey, everything else through its own.
+    subjects = {o.pk: firsts.get(o.pk, o) for o in orders}
+    unique_subjects = {s.pk: s for s in subjects.values()}
+    paths = journeys(workspace=workspace, orders=unique_subjects.values())
+    weights = {pk: model_weights(paths[pk], converted_at=s.placed_at) for pk, s in unique_subjects.items()}
+    return {pk: weights[subject.pk] for pk, subject in subjects.items()}

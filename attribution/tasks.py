@@ -1,0 +1,25 @@
+"""Attribution jobs: thin wrappers taking ids; every service they call is idempotent."""
+
+from celery import shared_task
+
+from attribution.services.conversions import conversion_record as conversion_record_service
+from attribution.services.recompute import workspace_recompute_run
+from attribution.services.visitors import visitor_sets_sync
+from trackrev.workspaces.models import Workspace
+
+
+@shared_task(name="attribution.conversion_record", acks_late=True)
+def conversion_record(order_id: int) -> None:
+    conversion_record_service(order_id=order_id)
+
+
+@shared_task(name="attribution.workspace_recompute", acks_late=True)
+def workspace_recompute(run_id: int) -> None:
+    workspace_recompute_run(run_id=run_id)
+
+
+@shared_task(name="attribution.visitor_sets_sync", acks_late=True)
+def visitor_sets_sync_all() -> None:
+    """Fold new touches into the per-day visitor sets of every workspace (a no-op where none arrived)."""
+    for workspace in Workspace.objects.iterator():
+        visitor_sets_sync(workspace=workspace)

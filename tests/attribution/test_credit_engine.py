@@ -1,0 +1,181 @@
+"""The engine on the database: journeys stitched by email, renewals, refunds, rollups by delta,
+recomputes that keep serving the old numbers until the new ones are complete."""
+
+from datetime import timedelta
+
+import pytest
+from django.db.models import Sum
+
+from attribution.credit_models import MODELS
+from attribution.models import AttributionState, Credit, DailyRollup, RecomputeRun
+from attribution.services.conversions import conversion_record
+from attribution.services.credits import order_credits_refresh
+from attribution.services.recompute import workspace_recompute_run, workspace_recompute_start
+from attribution.tasks import conversion_record as conversion_record_task
+from integrations.models import Subscription
+from tests.factories.engine import T0, ConnectionFactory, IdentityFactory, OrderFactory, TouchFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def credits_of(order, model):
+    return {c.channel: (c.weight, c.revenue_usd_minor) for c in Credit.objects.filter(order=order, model=model)}
+
+
+def rollup_total(workspace, model, **filters):
+    version = AttributionState.objects.get(workspace=workspace).version
+    rows = DailyRollup.objects.filter(workspace=workspace, version=version, model=model, **filters)
+    return rows.aggregate(r=Sum("revenue_usd_minor"), c=Sum("conversions"))
+
+
+def test_five_touch_journey_is_stored_per_model_and_rolled_up(workspace):
+    for days, channel in [(20, "Google"), (14, "Facebook"), (7, "Direct"), (3, "Newsletter"), (0, "Direct")]:
+        TouchFactory(workspace=workspace, visitor_id="vis", occurred_at=T0 - timedelta(days=days), channel=channel)
+    order = OrderFactory(workspace=workspace, visitor_id="vis", matched_by="metadata", amount_minor=10000)
+    conversion_record(order_id=order.pk)
+    assert credits_of(order, "last_touch") == {"Newsletter": (1_000_000, 10000)}
+    assert credits_of(order, "position_based") == {
+        "Google": (400_000, 4000), "Facebook": (66_667, 667), "Direct": (466_667, 4667), "Newsletter": (66_666, 666)
+    }
+    for model in MODELS:
+        assert sum(w for w, _ in credits_of(order, model).values()) == 1_000_000
+        assert rollup_total(workspace, model) == {"r": 10000, "c": 1_000_000}
+    assert rollup_total(workspace, "linear", channel="Direct") == {"r": 4000, "c": 400_000}
+
+
+def test_the_consumer_task_is_listed_and_recomputing_twice_changes_nothing(workspace, settings):
+    assert "attribution.conversion_record" in settings.ORDER_CONSUMERS
+    TouchFactory(workspace=workspace, visitor_id="vis", occurred_at=T0 - timedelta(days=1), channel="Google")
+    order = OrderFactory(workspace=workspace, visitor_id="vis")
+    conversion_record_task(order.pk)
+    conversion_record_task(order.pk)
+    assert Credit.objects.filter(order=order).count() == len(MODELS)
+    assert rollup_total(workspace, "first_touch") == {"r": 4900, "c": 1_000_000}
+
+
+def test_touches_outside_the_lookback_window_leave_the_order_unattributed(workspace):
+    workspace.lookback_days = 7
+    workspace.save()
+    TouchFactory(workspace=workspace, visitor_id="vis", occurred_at=T0 - timedelta(days=8), channel="Google")
+    order = OrderFactory(workspace=workspace, visitor_id="vis")
+    conversion_record(order_id=order.pk)
+    for model in MODELS:
+        assert credits_of(order, model) == {"Unattributed": (1_000_000, 4900)}
+
+
+def test_visitors_stitched_by_email_are_one_person(workspace):
+    # The buyer first came from YouTube on their phone, then bought on their laptop after a Newsletter.
+    TouchFactory(workspace=workspace, visitor_id="phone", occurred_at=T0 - timedelta(days=10), channel="YouTube")
+    TouchFactory(workspace=workspace, visitor_id="laptop", occurred_at=T0 - timedelta(days=1), channel="Newsletter")
+    IdentityFactory(workspace=workspace, visitor_id="phone", email_digest="d1")
+    IdentityFactory(workspace=workspace, visitor_id="laptop", email_digest="d1")
+    order = OrderFactory(workspace=workspace, visitor_id="laptop", matched_by="metadata")
+    conversion_record(order_id=order.pk)
+    assert credits_of(order, "first_touch") == {"YouTube": (1_000_000, 4900)}
+    assert credits_of(order, "last_touch") == {"Newsletter": (1_000_000, 4900)}
+    assert credits_of(order, "linear") == {"YouTube": (500_000, 2450), "Newsletter": (500_000, 2450)}
+
+
+def test_email_fallback_matches_the_order_through_an_identity(workspace):
+    TouchFactory(workspace=workspace, visitor_id="vis", occurred_at=T0 - timedelta(days=2), channel="Facebook")
+    IdentityFactory(workspace=workspace, visitor_id="vis", email_digest="buyer-digest")
+    order = OrderFactory(workspace=workspace, customer_email_digest="buyer-digest")
+    conversion_record(order_id=order.pk)
+    order.refresh_from_db()
+    assert (order.visitor_id, order.matched_by) == ("vis", "email")
+    assert credits_of(order, "last_touch") == {"Facebook": (1_000_000, 4900)}
+
+
+def test_renewals_credit_exactly_what_the_first_order_credited(workspace):
+    connection = ConnectionFactory(workspace=workspace)
+    subscription = Subscription.objects.create(
+        workspace=workspace, connection=connection, processor="polar", external_id="sub_1", status="active",
+        source_updated_at=T0,
+    )
+    TouchFactory(workspace=workspace, visitor_id="vis", occurred_at=T0 - timedelta(days=3), channel="Newsletter")
+    TouchFactory(workspace=workspace, visitor_id="vis", occurred_at=T0 - timedelta(days=1), channel="Google")
+    first = OrderFactory(workspace=workspace, visitor_id="vis", kind="subscription_create", subscription=subscription,
+                         amount_minor=1000)
+    # A year later the renewal's own window holds only a Facebook touch: it must not matter.
+    renewed_at = T0 + timedelta(days=365)
+    TouchFactory(workspace=workspace, visitor_id="vis", occurred_at=renewed_at - timedelta(days=1), channel="Facebook")
+    renewal = OrderFactory(workspace=workspace, visitor_id="vis", kind="renewal", subscription=subscription,
+                           amount_minor=12000, placed_at=renewed_at)
+    conversion_record(order_id=first.pk)
+    conversion_record(order_id=renewal.pk)
+    for model in MODELS:
+        first_weights = {ch: w for ch, (w, _) in credits_of(first, model).items()}
+        assert {ch: w for ch, (w, _) in credits_of(renewal, model).items()} == first_weights
+    assert credits_of(renewal, "first_touch") == {"Newsletter": (1_000_000, 12000)}
+    assert credits_of(renewal, "linear") == {"Newsletter": (500_000, 6000), "Google": (500_000, 6000)}
+
+
+def test_a_partial_refund_lowers_revenue_on_the_order_date(workspace):
+    TouchFactory(workspace=workspace, visitor_id="vis", occurred_at=T0 - timedelta(days=2), channel="Google")
+    order = OrderFactory(workspace=workspace, visitor_id="vis", amount_minor=10000)
+    conversion_record(order_id=order.pk)
+    order.refunded_minor, order.refunded_usd_minor, order.status = 2500, 2500, "partially_refunded"
+    order.save()
+    conversion_record(order_id=order.pk)
+    for model in MODELS:
+        assert rollup_total(workspace, model) == {"r": 7500, "c": 1_000_000}
+        assert rollup_total(workspace, model, day=T0.date()) == {"r": 7500, "c": 1_000_000}
+    assert DailyRollup.objects.count() == len(MODELS)  # the refund did not create a row on another day
+
+
+def test_unpaid_orders_earn_nothing_until_paid(workspace):
+    order = OrderFactory(workspace=workspace, status="pending", paid_at=None)
+    conversion_record(order_id=order.pk)
+    assert not Credit.objects.exists()
+    order.status = "paid"
+    order.save()
+    conversion_record(order_id=order.pk)
+    assert rollup_total(workspace, "linear") == {"r": 4900, "c": 1_000_000}
+
+
+def test_non_usd_orders_keep_native_revenue_and_count_usd_once_converted(workspace):
+    order = OrderFactory(workspace=workspace, currency="EUR", amount_minor=4000, amount_usd_minor=None)
+    conversion_record(order_id=order.pk)
+    credit = Credit.objects.get(order=order, model="last_touch")
+    assert (credit.revenue_usd_minor, credit.revenue_minor, credit.currency) == (0, 4000, "EUR")
+    order.amount_usd_minor = 4320
+    order.save()
+    conversion_record(order_id=order.pk)
+    assert rollup_total(workspace, "last_touch") == {"r": 4320, "c": 1_000_000}
+
+
+def test_recompute_serves_the_old_numbers_until_the_new_ones_are_complete(workspace, django_capture_on_commit_callbacks):
+    TouchFactory(workspace=workspace, visitor_id="vis", occurred_at=T0 - timedelta(days=20), channel="Google")
+    orders = [OrderFactory(workspace=workspace, visitor_id="vis", placed_at=T0 + timedelta(minutes=i))
+              for i in range(3)]
+    for order in orders:
+        order_credits_refresh(order_id=order.pk)
+    assert rollup_total(workspace, "last_touch", channel="Google")["r"] == 3 * 4900
+
+    workspace.lookback_days = 7  # the Google touch falls out of the window
+    workspace.save()
+    with django_capture_on_commit_callbacks() as callbacks:
+        run = workspace_recompute_start(workspace=workspace, reason="lookback 30 → 7")
+    assert len(callbacks) == 1  # the background task is queued on commit
+    # A sale arriving meanwhile lands in both versions; the other orders keep their served numbers.
+    late = OrderFactory(workspace=workspace, visitor_id="vis", placed_at=T0 + timedelta(hours=1))
+    order_credits_refresh(order_id=late.pk)
+    assert rollup_total(workspace, "last_touch", channel="Google")["r"] == 3 * 4900  # still the old numbers
+    assert Credit.objects.filter(version=run.version, order=late).count() == len(MODELS)
+
+    run = workspace_recompute_run(run_id=run.pk)
+    assert (run.status, run.done, run.total, run.percent) == ("succeeded", 4, 3, 100)
+    assert AttributionState.objects.get(workspace=workspace).version == run.version
+    assert rollup_total(workspace, "last_touch", channel="Google")["r"] is None
+    assert rollup_total(workspace, "last_touch", channel="Unattributed")["r"] == 4 * 4900
+    assert not Credit.objects.filter(version__lt=run.version).exists()
+
+
+def test_a_newer_recompute_supersedes_an_unfinished_one(workspace):
+    OrderFactory(workspace=workspace)
+    first = workspace_recompute_start(workspace=workspace)
+    second = workspace_recompute_start(workspace=workspace)
+    assert RecomputeRun.objects.get(pk=first.pk).status == "superseded"
+    assert workspace_recompute_run(run_id=first.pk).status == "superseded"
+    assert workspace_recompute_run(run_id=second.pk).status == "succeeded"
+    assert AttributionState.objects.get(workspace=workspace).version == second.version
