@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from csp.decorators import csp_update
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from trackrev.health.views import healthz
 from trackrev.workspaces.apis import WorkspaceGetApi
@@ -14,9 +15,13 @@ api_v1 = [
     path("", include("attribution.api_urls")),
     path("", include("affiliates.api_urls")),
     path("schema/", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="schema"),
+    # The split view serves Swagger UI's start-up code as a file, so CSP needs no inline scripts; only
+    # the page's few inline style rules are allowed, on this page alone.
     path(
         "docs/",
-        SpectacularSwaggerView.as_view(url_name="api:schema", authentication_classes=[], permission_classes=[]),
+        csp_update({"style-src": ["'unsafe-inline'"]})(
+            SpectacularSwaggerSplitView.as_view(url_name="api:schema", authentication_classes=[], permission_classes=[])
+        ),
         name="docs",
     ),
 ]
