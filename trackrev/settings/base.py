@@ -107,7 +107,11 @@ STORAGES = {
 }
 
 # --- Cache (rate limits, usage counters) ----------------------------------------------------------
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://trackrev")}
+# Shared by every web and worker process (usage counters, pixel rate limits): Redis in production
+# (CACHE_URL=redis://…); embedded default is a file cache under var/, which needs no server.
+CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{BASE_DIR / 'var' / 'cache'}")}
+if CACHES["default"]["BACKEND"].endswith("FileBasedCache"):
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 100_000)
 
 # --- Email ----------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
@@ -209,6 +213,16 @@ CELERY_TIMEZONE = "UTC"
 
 # Task names enqueued on commit with an order id whenever the ledger changes (ARCHITECTURE.md).
 ORDER_CONSUMERS: list[str] = ["attribution.conversion_record"]
+
+# --- Pixel ---------------------------------------------------------------------------------------
+PIXEL_RATE_LIMIT_PER_MINUTE = env.int("PIXEL_RATE_LIMIT_PER_MINUTE", default=600)  # per client IP and workspace
+# Proxies in front of the web process that append to X-Forwarded-For (0: use the socket address).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Dotted path of `(*, workspace_id, code) -> partner name | None`, so `via`/`ref` of a known
+# partner makes an Affiliates touch without attribution importing the app that owns partners.
+PARTNER_RESOLVER = ""
+# Task names enqueued on commit with a workspace id after its touches were re-classified.
+CHANNEL_RULES_CONSUMERS: list[str] = []
 
 # Functions `(*, workspace)` that add each app's demo data to the `seed_demo` workspace.
 DEMO_SEEDERS: list[str] = []

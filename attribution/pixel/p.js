@@ -1,0 +1,108 @@
+/* TrackRev pixel. Hand-written, no dependencies, never throws into the host page.
+ * <script async src="{BASE}/p.js" data-workspace="ws_…" data-cookie-domain=".yoursite.com"></script>
+ * Optional: data-api="{BASE}" (default: this script's origin), data-consent="required".
+ * Wire format: attribution/pixel/wire.py. */
+(function (w, d) {
+  try {
+    var prev = w.trackrev;
+    if (prev && prev._loaded) return;
+    var queue = (prev && prev.q) || [];
+    var script = d.currentScript || d.querySelector('script[data-workspace]');
+    if (!script) return;
+    var attr = function (name) { return script.getAttribute('data-' + name) || ''; };
+    var ws = attr('workspace');
+    var domain = attr('cookie-domain');
+    var base = attr('api');
+    if (!base) { var a = d.createElement('a'); a.href = script.src; base = a.protocol + '//' + a.host; }
+    var endpoint = base.replace(/\/+$/, '') + '/collect';
+    var VID = 'trackrev_vid', SES = 'trackrev_ses', LIFETIME = 400 * 86400, IDLE = 1800;
+    var consented = attr('consent') !== 'required';
+    var lastHit = 0, lastUrl = '';
+
+    var readCookie = function (name) {
+      var m = d.cookie.match(new RegExp('(?:^|; )' + name + '=([^;]*)'));
+      return m ? m[1] : '';
+    };
+    var writeCookie = function (name, value, maxAge, dom) {
+      d.cookie = name + '=' + value + '; Path=/; Max-Age=' + maxAge + '; SameSite=Lax' +
+        (dom ? '; Domain=' + dom : '') + (location.protocol === 'https:' ? '; Secure' : '');
+    };
+    var setCookie = function (name, value, maxAge) {
+      writeCookie(name, value, maxAge, domain);
+      // A cookie domain this page is not under is refused by the browser: fall back to the host.
+      if (domain && readCookie(name) !== value) { domain = ''; writeCookie(name, value, maxAge); }
+    };
+    var newId = function () {
+      var bytes = new Uint8Array(16), out = '';
+      w.crypto.getRandomValues(bytes);
+      for (var i = 0; i < 16; i++) out += (bytes[i] + 256).toString(16).slice(1);
+      return out;
+    };
+
+    var vid = readCookie(VID);
+    if (!/^[A-Za-z0-9_-]{16,64}$/.test(vid)) vid = newId();
+    var persist = function () { setCookie(VID, vid, LIFETIME); };  // refreshed to the longest lifetime on each load
+    if (consented) persist();
+
+    var sessionStart = function () {
+      var now = Date.now(), start = now - lastHit > IDLE * 1000;
+      if (consented) { start = !readCookie(SES); setCookie(SES, '1', IDLE); }
+      lastHit = now;
+      return start;
+    };
+    var send = function (hit) {
+      hit.w = ws; hit.v = vid;
+      if (navigator.webdriver) hit.a = true;
+      var body = JSON.stringify(hit);
+      // A string body is sent as text/plain: a CORS-simple request, no preflight.
+      try { if (navigator.sendBeacon && navigator.sendBeacon(endpoint, body)) return; } catch (e) { /* fall back */ }
+      try { fetch(endpoint, { method: 'POST', body: body, keepalive: true, credentials: 'omit', mode: 'no-cors' }); } catch (e) { /* give up */ }
+    };
+    var pageview = function (referrer) {
+      var url = location.href;
+      if (url === lastUrl) return;
+      // The external referrer only travels with the landing; SPA navigations carry the previous URL.
+      var ref = lastUrl || referrer || '';
+      lastUrl = url;
+      send({ k: 'pv', u: url, r: ref, s: sessionStart() });
+    };
+    var identify = function (email) {
+      if (typeof email === 'string' && email.indexOf('@') > 0) send({ k: 'id', u: location.href, e: email.trim() });
+    };
+    var consent = function (granted) {
+      consented = granted !== false;
+      if (consented) { persist(); setCookie(SES, '1', IDLE); } else { setCookie(VID, '', 0); setCookie(SES, '', 0); }
+    };
+    var guard = function (fn) {
+      return function () { try { return fn.apply(null, arguments); } catch (e) { /* never break the page */ } };
+    };
+
+    var api = w.trackrev = {
+      _loaded: true,
+      visitorId: function () { return vid; },
+      identify: guard(identify),
+      consent: guard(consent),
+      page: guard(function () { pageview(''); })
+    };
+    var run = function (call) {
+      try { if (call && typeof api[call[0]] === 'function') api[call[0]].apply(api, [].slice.call(call, 1)); } catch (e) { /* skip */ }
+    };
+    api.q = { push: run };
+
+    var hook = function (name) {
+      var original = history[name];
+      if (typeof original !== 'function') return;
+      history[name] = function () {
+        var result = original.apply(this, arguments);
+        api.page();
+        return result;
+      };
+    };
+    hook('pushState');
+    hook('replaceState');
+    w.addEventListener('popstate', api.page);
+
+    for (var i = 0; i < queue.length; i++) run(queue[i]);
+    pageview(d.referrer);
+  } catch (e) { /* never break the page */ }
+})(window, document);

@@ -1,0 +1,66 @@
+"""Reads for the pixel's hot path: a workspace's pixel configuration, cached in the process.
+
+A hit needs the workspace's id, plan, allowed domains and compiled channel rules; those are read
+once per process and kept for SITE_TTL seconds, so a change in settings reaches every web process
+within that time (the process that made the change forgets its copy at once).
+"""
+
+import time
+from dataclasses import dataclass
+
+from attribution.channels import CompiledRule, compile_rules
+from attribution.channels.hosts import in_domains
+from attribution.models import ChannelRule
+from trackrev.workspaces.models import Workspace
+
+SITE_TTL = 60.0
+_MAX_ENTRIES = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class PixelSite:
+    id: int
+    public_id: str
+    plan: str
+    allowed_domains: tuple[str, ...]
+    rules: tuple[CompiledRule, ...]
+
+    def allows(self, host: str) -> bool:
+        """Hits from any host when no domain is set, else from the domains and their subdomains."""
+        return not self.allowed_domains or in_domains(host.lower(), self.allowed_domains)
+
+
+_sites: dict[str, tuple[float, PixelSite | None]] = {}
+
+
+def normalize_domain(domain: str) -> str:
+    return domain.strip().lower().removeprefix("*.").removeprefix(".").removeprefix("www.")
+
+
+def pixel_site_load(*, workspace: Workspace) -> PixelSite:
+    rules = ChannelRule.objects.filter(workspace=workspace).order_by("position", "id")
+    domains = tuple(d for d in (normalize_domain(str(x)) for x in workspace.allowed_domains or ()) if d)
+    return PixelSite(workspace.pk, workspace.public_id, workspace.plan, domains, compile_rules(rules))
+
+
+def pixel_site_get(*, public_id: str) -> PixelSite | None:
+    """The cached pixel configuration of a workspace, or None when there is no such workspace
+    (remembered too, so garbage ids cost one query per TTL)."""
+    now = time.monotonic()
+    cached = _sites.get(public_id)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    workspace = Workspace.objects.filter(public_id=public_id).first()
+    site = pixel_site_load(workspace=workspace) if workspace else None
+    if len(_sites) >= _MAX_ENTRIES:
+        _sites.clear()
+    _sites[public_id] = (now + SITE_TTL, site)
+    return site
+
+
+def pixel_site_forget(*, public_id: str | None = None) -> None:
+    """Drop the cached configuration (all of it when no id is given)."""
+    if public_id is None:
+        _sites.clear()
+    else:
+        _sites.pop(public_id, None)
