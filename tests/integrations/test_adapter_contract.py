@@ -1,0 +1,125 @@
+"""The contract every processor adapter passes. Add a kit per processor to KITS when adding an adapter."""
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+import time_machine
+
+from integrations.processors.base import ProcessorAdapter
+from integrations.processors.errors import SignatureInvalid, SignatureStale
+from integrations.processors.registry import ADAPTERS
+from integrations.processors.types import ConnectionCredentials, OrderChange, ParsedEvent
+from tests.integrations import polar
+
+NOW = dt.datetime(2026, 9, 3, 14, 22, 6, tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class Kit:
+    secret: str
+    order_event: dict  # a delivery that carries one order
+    sign: Callable[..., dict]  # (body, secret, at=…) → headers exactly as the processor sends them
+    expected_order_external_id: str
+    expected_amount_minor: int
+
+
+KITS = {
+    "polar": Kit(
+        secret="whsec_Kx7Qm2vR9tLp4Zs8Nw3Yb6Hc1Jd5Fg0Ae2Uc7Vq",
+        order_event=polar.payload("order_created_purchase"),
+        sign=polar.sign,
+        expected_order_external_id="0b6f3c2e-7a41-4d8e-9f1b-2c5a8e9d4f10",
+        expected_amount_minor=4410,
+    ),
+}
+
+
+def test_every_registered_adapter_has_a_contract_kit():
+    assert set(KITS) == set(ADAPTERS)
+
+
+@pytest.fixture(params=sorted(ADAPTERS))
+def case(request):
+    kit = KITS[request.param]
+    creds = ConnectionCredentials(
+        api_token="t", webhook_secret=kit.secret, api_base_url="http://127.0.0.1:9", options={}
+    )
+    adapter = ADAPTERS[request.param](creds, clock=lambda: NOW)
+    assert isinstance(adapter, ProcessorAdapter)
+    return adapter, kit, polar.encode(kit.order_event)
+
+
+def verify(adapter, body, headers):
+    with time_machine.travel(NOW, tick=False):
+        adapter.verify_signature(body=body, headers=headers)
+
+
+def test_good_signature_verifies_and_parses(case):
+    adapter, kit, body = case
+    headers = kit.sign(body, kit.secret, at=NOW)
+    verify(adapter, body, headers)
+
+    assert adapter.delivery_id(body=body, headers=headers) == adapter.delivery_id(body=body, headers=dict(headers))
+    parsed = adapter.parse_event(body=body, headers=headers)
+    assert isinstance(parsed, ParsedEvent)
+    (change,) = parsed.changes
+    assert isinstance(change, OrderChange)
+    assert change.order.external_id == kit.expected_order_external_id
+    assert change.order.amount_minor == kit.expected_amount_minor
+    assert adapter.handles(adapter.event_type(payload=kit.order_event))
+
+
+def test_tampered_body_is_rejected(case):
+    adapter, kit, body = case
+    headers = kit.sign(body, kit.secret, at=NOW)
+    with pytest.raises(SignatureInvalid):
+        verify(adapter, body.replace(b"4410", b"1"), headers)
+
+
+def test_wrong_secret_is_rejected(case):
+    adapter, kit, body = case
+    with pytest.raises(SignatureInvalid):
+        verify(adapter, body, kit.sign(body, kit.secret + "x", at=NOW))
+
+
+def test_whsec_secret_decoded_the_spec_way_is_rejected(case):
+    """Polar's trap (polar.md §1.3): the key is the secret's raw bytes, not base64-decoded `whsec_…`."""
+    adapter, kit, body = case
+    from standardwebhooks.webhooks import Webhook
+
+    headers = kit.sign(body, kit.secret, at=NOW)
+    try:
+        headers["webhook-signature"] = Webhook(kit.secret).sign(headers["webhook-id"], NOW, body.decode())
+    except ValueError:
+        pytest.skip("this processor's secret is not base64 after its prefix")
+    with pytest.raises(SignatureInvalid):
+        verify(adapter, body, headers)
+
+
+@pytest.mark.parametrize("header", ["webhook-id", "webhook-timestamp", "webhook-signature"])
+def test_missing_header_is_rejected(case, header):
+    adapter, kit, body = case
+    headers = kit.sign(body, kit.secret, at=NOW)
+    del headers[header]
+    with pytest.raises(SignatureInvalid):
+        verify(adapter, body, headers)
+
+
+@pytest.mark.parametrize("offset", [dt.timedelta(minutes=-5, seconds=-2), dt.timedelta(minutes=5, seconds=2)])
+def test_stale_signature_is_rejected(case, offset):
+    adapter, kit, body = case
+    with pytest.raises(SignatureStale):
+        verify(adapter, body, kit.sign(body, kit.secret, at=NOW + offset))
+
+
+@pytest.mark.parametrize("offset", [dt.timedelta(minutes=-4, seconds=-50), dt.timedelta(minutes=4, seconds=50)])
+def test_signature_inside_the_window_is_accepted(case, offset):
+    adapter, kit, body = case
+    verify(adapter, body, kit.sign(body, kit.secret, at=NOW + offset))
+
+
+def test_unknown_event_type_is_not_handled(case):
+    adapter, _, _ = case
+    assert not adapter.handles("benefit_grant.created")
