@@ -1,0 +1,88 @@
+"""Reads for the API, the pages and the commands. Every list is scoped to one workspace."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from integrations.models import (
+    Order,
+    ProcessorConnection,
+    Subscription,
+    SyncRun,
+    SyncRunKind,
+    WebhookEvent,
+    WebhookEventStatus,
+)
+from trackrev.workspaces.models import Workspace
+
+
+def connection_list(*, workspace: Workspace) -> QuerySet[ProcessorConnection]:
+    return ProcessorConnection.objects.filter(workspace=workspace).select_related("workspace")
+
+
+def connection_get(*, workspace: Workspace, connection_id: int) -> ProcessorConnection | None:
+    return connection_list(workspace=workspace).filter(pk=connection_id).first()
+
+
+def connection_webhook_url(*, connection: ProcessorConnection) -> str:
+    path = reverse(
+        "webhook_receive", kwargs={"processor": connection.processor, "workspace": connection.workspace.public_id}
+    )
+    return settings.TRACKREV_PUBLIC_URL + path
+
+
+@dataclass(frozen=True)
+class ConnectionHealth:
+    last_webhook_at: dt.datetime | None
+    failed_deliveries: int
+    failed_deliveries_24h: int
+    last_sync: SyncRun | None
+    last_backfill: SyncRun | None
+
+    @property
+    def last_sync_at(self) -> dt.datetime | None:
+        return self.last_sync.finished_at if self.last_sync else None
+
+
+def connection_health(*, connection: ProcessorConnection) -> ConnectionHealth:
+    events = WebhookEvent.objects.filter(connection=connection)
+    failed = events.filter(status=WebhookEventStatus.FAILED)
+    runs = SyncRun.objects.filter(connection=connection).order_by("-queued_at", "-id")
+    return ConnectionHealth(
+        last_webhook_at=events.order_by("-received_at").values_list("received_at", flat=True).first(),
+        failed_deliveries=failed.count(),
+        failed_deliveries_24h=failed.filter(received_at__gte=timezone.now() - dt.timedelta(days=1)).count(),
+        last_sync=runs.first(),
+        last_backfill=runs.filter(kind=SyncRunKind.BACKFILL).first(),
+    )
+
+
+def order_list(
+    *, workspace: Workspace, processor: str = "", start: dt.date | None = None, end: dt.date | None = None
+) -> QuerySet[Order]:
+    orders = Order.objects.filter(workspace=workspace)
+    if processor:
+        orders = orders.filter(processor=processor)
+    if start:
+        orders = orders.filter(placed_at__date__gte=start)
+    if end:
+        orders = orders.filter(placed_at__date__lte=end)
+    return orders.order_by("-placed_at", "-id")
+
+
+def subscription_list(*, workspace: Workspace, processor: str = "", status: str = "") -> QuerySet[Subscription]:
+    subscriptions = Subscription.objects.filter(workspace=workspace)
+    if processor:
+        subscriptions = subscriptions.filter(processor=processor)
+    if status:
+        subscriptions = subscriptions.filter(status=status)
+    return subscriptions.order_by("-source_updated_at", "-id")
+
+
+def webhook_event_list(*, workspace: Workspace, status: str = "") -> QuerySet[WebhookEvent]:
+    events = WebhookEvent.objects.filter(workspace=workspace)
+    return events.filter(status=status) if status else events
