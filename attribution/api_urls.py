@@ -1,1 +1,8 @@
-urlpatterns: list = []
+from django.urls import path
+
+from attribution import apis
+
+urlpatterns = [
+    path("reports/channels/", apis.ReportChannelsApi.as_view(), name="report_channels"),
+    path("reports/revenue-daily/", apis.ReportRevenueDailyApi.as_view(), name="report_revenue_daily"),
+]

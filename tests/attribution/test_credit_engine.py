@@ -144,7 +144,9 @@ def test_non_usd_orders_keep_native_revenue_and_count_usd_once_converted(workspa
     assert rollup_total(workspace, "last_touch") == {"r": 4320, "c": 1_000_000}
 
 
-def test_recompute_serves_the_old_numbers_until_the_new_ones_are_complete(workspace, django_capture_on_commit_callbacks):
+def test_recompute_serves_the_old_numbers_until_the_new_ones_are_complete(
+    workspace, django_capture_on_commit_callbacks
+):
     TouchFactory(workspace=workspace, visitor_id="vis", occurred_at=T0 - timedelta(days=20), channel="Google")
     orders = [OrderFactory(workspace=workspace, visitor_id="vis", placed_at=T0 + timedelta(minutes=i))
               for i in range(3)]

@@ -68,7 +68,7 @@ class TouchFactory(factory.django.DjangoModelFactory):
     campaign = ""
 
     @factory.post_generation
-    def visitor(obj, create, extracted, **kwargs):  # noqa: N805
+    def visitor(obj, create, extracted, **kwargs):
         if create:
             VisitorFactory(workspace=obj.workspace, visitor_id=obj.visitor_id)
 

@@ -1,0 +1,152 @@
+"""Reports API (CONTRACTS.md §5): channels and daily revenue, read from the rollups."""
+
+from datetime import timedelta
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from attribution.credit_models import MODELS, WEIGHT_SCALE
+from attribution.selectors.reports import GROUP_BY, channel_report, revenue_daily, workspace_today
+from integrations.models import Processor
+from trackrev.common.money import money_format
+from trackrev.workspaces.apis import WorkspaceApiView
+
+MAX_RANGE_DAYS = 731
+
+
+def conversions_format(millionths: int) -> str:
+    """Fractional conversions (multi-touch models split an order) as a two-decimal string."""
+    return money_format(round(millionths * 100 / WEIGHT_SCALE), "USD")
+
+
+class ReportInputSerializer(serializers.Serializer):
+    start = serializers.DateField(required=False)
+    end = serializers.DateField(required=False)
+    model = serializers.ChoiceField(choices=MODELS, required=False)
+    processor = serializers.ChoiceField(choices=Processor.choices, required=False)
+
+    def validate(self, attrs):
+        today = workspace_today(self.context["workspace"])
+        if "start" in attrs and "end" not in attrs and "days" not in attrs:
+            attrs["end"] = max(today, attrs["start"])
+        attrs.setdefault("end", today)
+        attrs.setdefault("start", attrs["end"] - timedelta(days=attrs.get("days", self.default_days) - 1))
+        if attrs["start"] > attrs["end"]:
+            raise serializers.ValidationError({"start": ["Must be on or before end."]})
+        if (attrs["end"] - attrs["start"]).days >= MAX_RANGE_DAYS:
+            raise serializers.ValidationError({"start": [f"The range may cover at most {MAX_RANGE_DAYS} days."]})
+        attrs.setdefault("model", self.context["workspace"].attribution_model)
+        attrs.setdefault("processor", None)
+        return attrs
+
+
+class ChannelsInputSerializer(ReportInputSerializer):
+    default_days = 30
+    group_by = serializers.ChoiceField(choices=GROUP_BY, required=False, default="channel")
+
+
+class RevenueDailyInputSerializer(ReportInputSerializer):
+    default_days = 10
+    days = serializers.IntegerField(required=False, min_value=1, max_value=MAX_RANGE_DAYS)
+
+    def validate(self, attrs):
+        if "days" in attrs and ("start" in attrs or "end" in attrs):
+            raise serializers.ValidationError({"days": ["Give either days or start/end, not both."]})
+        return super().validate(attrs)
+
+
+class ChannelReportRowSerializer(serializers.Serializer):
+    channel = serializers.CharField(required=False, help_text="With group_by=channel.")
+    channel_group = serializers.CharField(required=False, help_text="With group_by=channel_group.")
+    campaign = serializers.CharField(required=False, help_text="With group_by=campaign.")
+    visitors = serializers.IntegerField()
+    conversions = serializers.CharField(help_text="Orders credited, fractional under multi-touch models.")
+    revenue = serializers.CharField(help_text="Decimal string in the report currency.")
+
+
+class ChannelReportTotalsSerializer(serializers.Serializer):
+    visitors = serializers.IntegerField(help_text="Distinct visitors over all channels.")
+    conversions = serializers.CharField()
+    revenue = serializers.CharField()
+
+
+class ChannelReportSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    model = serializers.CharField()
+    start = serializers.DateField()
+    end = serializers.DateField()
+    processor = serializers.CharField(allow_null=True)
+    group_by = serializers.CharField()
+    rows = ChannelReportRowSerializer(many=True)
+    totals = ChannelReportTotalsSerializer()
+
+
+class RevenueDaySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    revenue = serializers.CharField()
+    orders = serializers.IntegerField()
+
+
+class RevenueDailySerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    model = serializers.CharField()
+    processor = serializers.CharField(allow_null=True)
+    days = RevenueDaySerializer(many=True)
+
+
+class ReportChannelsApi(WorkspaceApiView):
+    @extend_schema(
+        parameters=[ChannelsInputSerializer],
+        responses=ChannelReportSerializer,
+        summary="Visitors, conversions and revenue per channel",
+    )
+    def get(self, request):
+        params = ChannelsInputSerializer(data=request.query_params, context={"workspace": self.workspace})
+        params.is_valid(raise_exception=True)
+        p = params.validated_data
+        report = channel_report(
+            workspace=self.workspace, start=p["start"], end=p["end"], model=p["model"],
+            processor=p["processor"], group_by=p["group_by"],
+        )
+        currency = self.workspace.reporting_currency
+        rows = [
+            {
+                p["group_by"]: row.name, "visitors": row.visitors,
+                "conversions": conversions_format(row.conversions),
+                "revenue": money_format(row.revenue_usd_minor, currency),
+            }
+            for row in report.rows
+        ]
+        totals = {
+            "visitors": report.visitors,
+            "conversions": conversions_format(report.conversions),
+            "revenue": money_format(report.revenue_usd_minor, currency),
+        }
+        return Response(ChannelReportSerializer({
+            "currency": currency, "model": p["model"], "start": p["start"], "end": p["end"],
+            "processor": p["processor"], "group_by": p["group_by"], "rows": rows, "totals": totals,
+        }).data)
+
+
+class ReportRevenueDailyApi(WorkspaceApiView):
+    @extend_schema(
+        parameters=[RevenueDailyInputSerializer],
+        responses=RevenueDailySerializer,
+        summary="Attributed revenue per day, zero-filled, oldest first",
+    )
+    def get(self, request):
+        params = RevenueDailyInputSerializer(data=request.query_params, context={"workspace": self.workspace})
+        params.is_valid(raise_exception=True)
+        p = params.validated_data
+        currency = self.workspace.reporting_currency
+        days = revenue_daily(
+            workspace=self.workspace, start=p["start"], end=p["end"], model=p["model"], processor=p["processor"]
+        )
+        return Response(RevenueDailySerializer({
+            "currency": currency, "model": p["model"], "processor": p["processor"],
+            "days": [
+                {"date": d.date, "revenue": money_format(d.revenue_usd_minor, currency), "orders": d.orders}
+                for d in days
+            ],
+        }).data)
