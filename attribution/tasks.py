@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from attribution.services.conversions import conversion_record as conversion_record_service
-from attribution.services.recompute import workspace_recompute_run
+from attribution.services.recompute import workspace_recompute_run, workspace_recompute_start
 from attribution.services.visitors import visitor_sets_sync
 from trackrev.workspaces.models import Workspace
 
@@ -23,3 +23,11 @@ def visitor_sets_sync_all() -> None:
     """Fold new touches into the per-day visitor sets of every workspace (a no-op where none arrived)."""
     for workspace in Workspace.objects.iterator():
         visitor_sets_sync(workspace=workspace)
+
+
+@shared_task(name="attribution.channel_rules_applied", acks_late=True)
+def channel_rules_applied(workspace_id: int) -> None:
+    """CHANNEL_RULES_CONSUMERS: touches were re-labelled, so credits and visitor sets are recomputed."""
+    workspace = Workspace.objects.filter(pk=workspace_id).first()
+    if workspace is not None:
+        workspace_recompute_start(workspace=workspace, reason="Channel rules changed")

@@ -181,3 +181,20 @@ def test_a_newer_recompute_supersedes_an_unfinished_one(workspace):
     assert workspace_recompute_run(run_id=first.pk).status == "superseded"
     assert workspace_recompute_run(run_id=second.pk).status == "succeeded"
     assert AttributionState.objects.get(workspace=workspace).version == second.version
+
+
+def test_changed_channel_rules_recompute_the_workspace(workspace, settings, django_capture_on_commit_callbacks):
+    from attribution.tasks import channel_rules_applied
+
+    assert "attribution.channel_rules_applied" in settings.CHANNEL_RULES_CONSUMERS
+    touch = TouchFactory(workspace=workspace, visitor_id="vis", occurred_at=T0 - timedelta(days=1), channel="Google")
+    order = OrderFactory(workspace=workspace, visitor_id="vis")
+    conversion_record(order_id=order.pk)
+    touch.channel = "Google Ads"  # what the pixel's re-apply job does to history
+    touch.save()
+    with django_capture_on_commit_callbacks() as callbacks:
+        channel_rules_applied(workspace.pk)
+    run = RecomputeRun.objects.get(workspace=workspace)
+    assert (run.status, run.reason, len(callbacks)) == ("queued", "Channel rules changed", 1)
+    workspace_recompute_run(run_id=run.pk)
+    assert credits_of(Credit.objects.get(model="last_touch").order, "last_touch") == {"Google Ads": (1_000_000, 4900)}

@@ -222,7 +222,7 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # partner makes an Affiliates touch without attribution importing the app that owns partners.
 PARTNER_RESOLVER = ""
 # Task names enqueued on commit with a workspace id after its touches were re-classified.
-CHANNEL_RULES_CONSUMERS: list[str] = []
+CHANNEL_RULES_CONSUMERS: list[str] = ["attribution.channel_rules_applied"]
 
 # Functions `(*, workspace)` that add each app's demo data to the `seed_demo` workspace.
 DEMO_SEEDERS: list[str] = []
