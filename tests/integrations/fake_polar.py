@@ -1,0 +1,144 @@
+"""A local fake of Polar's REST API v1 on 127.0.0.1 (a real HTTP server in a thread), for reconcile
+tests and the benchmark. Pagination, filters, sorting and the 429 shape follow shared/reference/polar.md §3."""
+
+import copy
+import datetime as dt
+import json
+import math
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+from tests.integrations.polar import iso, payload
+
+MAX_LIMIT = 100
+
+
+def _dt(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+class FakePolar:
+    def __init__(self, *, token: str):
+        self.token = token
+        self.orders: list[dict] = []
+        self.subscriptions: list[dict] = []
+        self.refunds: list[dict] = []
+        self.throttle: set[tuple[str, int]] = set()  # (resource, page) answered once with 429
+        self.failing: set[str] = set()  # resources answering 500
+        self.requests: list[str] = []
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._server.shutdown()
+        self._server.server_close()
+
+    # --- data -------------------------------------------------------------------------------------
+    def add_order(self, *, created_at: dt.datetime, **fields) -> dict:
+        data = payload("order_created_purchase")["data"]
+        data.update(id=str(uuid.uuid4()), created_at=iso(created_at), modified_at=None, **fields)
+        self.orders.append(data)
+        return data
+
+    def add_subscription(self, *, started_at: dt.datetime, **fields) -> dict:
+        data = payload("subscription_updated_revoked")["data"]
+        data.update(
+            id=str(uuid.uuid4()),
+            created_at=iso(started_at),
+            started_at=iso(started_at),
+            modified_at=iso(started_at),
+            status="active",
+            cancel_at_period_end=False,
+            canceled_at=None,
+            ends_at=None,
+            ended_at=None,
+            **fields,
+        )
+        self.subscriptions.append(data)
+        return data
+
+    def add_refund(self, *, order: dict, created_at: dt.datetime) -> dict:
+        data = payload("refund_created")["data"]
+        data.update(id=str(uuid.uuid4()), order_id=order["id"], created_at=iso(created_at), amount=order["net_amount"])
+        self.refunds.append(data)
+        return data
+
+    # --- HTTP -------------------------------------------------------------------------------------
+    def _list(self, resource: str, query: dict) -> tuple[int, dict | None, dict]:
+        page = int(query.get("page", ["1"])[0])
+        limit = min(int(query.get("limit", ["10"])[0]), MAX_LIMIT)
+        if (resource, page) in self.throttle:
+            self.throttle.discard((resource, page))
+            return 429, None, {"retry-after": "2"}
+        if resource in self.failing:
+            return 500, {"detail": "Internal Server Error"}, {}
+        items = self._filter(resource, query)
+        window = items[(page - 1) * limit : page * limit]
+        total = len(items)
+        body = {
+            "items": copy.deepcopy(window),
+            "pagination": {"total_count": total, "max_page": math.ceil(total / limit)},
+        }
+        return 200, body, {}
+
+    def _filter(self, resource: str, query: dict) -> list[dict]:
+        first = {key: values[0] for key, values in query.items()}
+        if resource == "orders":
+            items = self.orders
+            if "created_after" in first:
+                items = [o for o in items if _dt(o["created_at"]) > _dt(first["created_after"])]
+            if "status" in first:
+                items = [o for o in items if o["status"] == first["status"]]
+            return sorted(items, key=lambda o: o["created_at"], reverse=True)
+        if resource == "subscriptions":
+            items = self.subscriptions
+            if "started_after" in first:
+                items = [s for s in items if _dt(s["started_at"]) > _dt(first["started_after"])]
+            if "canceled_at_after" in first:
+                items = [
+                    s for s in items if s["canceled_at"] and _dt(s["canceled_at"]) > _dt(first["canceled_at_after"])
+                ]
+            return sorted(items, key=lambda s: s["started_at"], reverse=True)
+        return sorted(self.refunds, key=lambda r: r["created_at"], reverse=True)
+
+    def _handler(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                url = urlparse(self.path)
+                fake.requests.append(self.path)
+                if self.headers.get("Authorization") != f"Bearer {fake.token}":
+                    return self._send(401, {"error": "invalid_token"}, {})
+                parts = [p for p in url.path.split("/") if p]
+                if parts[:1] != ["v1"] or len(parts) < 2 or parts[1] not in ("orders", "subscriptions", "refunds"):
+                    return self._send(404, {"detail": "Not found"}, {})
+                if len(parts) == 3:
+                    found = [o for o in getattr(fake, parts[1]) if o["id"] == parts[2]]
+                    return self._send(200, found[0], {}) if found else self._send(404, {"detail": "Not found"}, {})
+                self._send(*fake._list(parts[1], parse_qs(url.query)))
+
+            def _send(self, code: int, body, headers: dict):
+                raw = json.dumps(body).encode() if body is not None else b""
+                self.send_response(code)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+        return Handler

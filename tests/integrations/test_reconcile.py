@@ -1,0 +1,175 @@
+"""Reconcile against a local fake Polar API: outage recovery, pagination, 429, watermark, one run at a time."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+
+from integrations.models import FirstSeenVia, Order, ProcessorConnection, Refund, Subscription, SyncRun
+from integrations.processors.http import HttpClient
+from integrations.processors.polar import mapping
+from integrations.processors.registry import get_adapter
+from integrations.services.ledger import change_apply
+from integrations.services.reconcile import sync_run_execute, sync_run_queue
+from tests.factories.integrations import ProcessorConnectionFactory
+from tests.integrations.fake_polar import FakePolar
+from tests.integrations.polar import payload
+
+pytestmark = pytest.mark.django_db
+
+NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
+TOKEN = "polar_oat_fake_token_0001"
+
+
+@pytest.fixture
+def fake():
+    with FakePolar(token=TOKEN) as server:
+        yield server
+
+
+@pytest.fixture
+def connection(fake):
+    return ProcessorConnectionFactory(
+        api_base_url=fake.base_url, api_token=TOKEN, reconciled_through=NOW - dt.timedelta(days=3)
+    )
+
+
+class Sleeps(list):
+    def __call__(self, seconds):
+        self.append(seconds)
+
+
+def reconcile(connection, sleeps=None):
+    run = sync_run_queue(connection=connection)
+    http = HttpClient(
+        base_url=connection.api_base_url, token=connection.api_token, sleep=Sleeps() if sleeps is None else sleeps
+    )
+    with time_machine.travel(NOW, tick=False):
+        return sync_run_execute(sync_run_id=run.pk, adapter=get_adapter(connection, http=http))
+
+
+def seed(fake, count, since):
+    subscription = fake.add_subscription(started_at=since + dt.timedelta(hours=1))
+    orders = []
+    for i in range(count):
+        fields = {"metadata": {"trackrev_visitor_id": f"v_{i}"}}
+        if i == 0:
+            fields.update(billing_reason="subscription_create", subscription_id=subscription["id"])
+        orders.append(fake.add_order(created_at=since + dt.timedelta(minutes=10 * i + 5), **fields))
+    return subscription, orders
+
+
+def test_webhook_outage_is_recovered_exactly_once(fake, connection):
+    _, orders = seed(fake, 250, NOW - dt.timedelta(days=2))
+    fake.add_refund(order=orders[3], created_at=NOW - dt.timedelta(hours=1))
+    fake.throttle.add(("orders", 2))
+    sleeps = Sleeps()
+
+    run = reconcile(connection, sleeps)
+
+    assert run.status == "succeeded", run.last_error
+    assert Order.objects.count() == 250
+    assert set(Order.objects.values_list("external_id", flat=True)) == {o["id"] for o in orders}
+    assert set(Order.objects.values_list("first_seen_via", flat=True)) == {FirstSeenVia.POLL}
+    assert (run.fetched, run.created, run.missed_by_webhook, run.errors) == (252, 252, 250, 0)
+    assert sleeps == [2.0]  # the 429's retry-after was honoured
+    assert [p for p in fake.requests if "/orders/" in p and "limit=100" in p].__len__() == 4  # 3 pages + 1 retry
+    assert Order.objects.get(external_id=orders[3]["id"]).refunded_minor == orders[3]["net_amount"]
+    assert Order.objects.get(external_id=orders[0]["id"]).subscription == Subscription.objects.get()
+    connection.refresh_from_db()
+    assert connection.reconciled_through == NOW
+
+    again = reconcile(connection)
+    assert again.status == "succeeded"
+    assert (again.created, again.updated, again.missed_by_webhook) == (0, 0, 0)
+    assert again.fetched > 0
+    assert Order.objects.count() == 250
+    assert Refund.objects.count() == 1
+
+
+def test_orders_seen_by_webhook_are_not_missed(fake, connection):
+    _, orders = seed(fake, 3, NOW - dt.timedelta(days=1))
+    body = payload("order_created_purchase")
+    body["data"] = dict(orders[1])
+    (change,) = mapping.event_from(body).changes
+    change_apply(connection=connection, change=change)
+
+    run = reconcile(connection)
+    assert (run.created, run.missed_by_webhook) == (3, 2)  # the subscription + 2 orders
+    assert Order.objects.get(external_id=orders[1]["id"]).first_seen_via == FirstSeenVia.WEBHOOK
+
+
+def test_window_is_watermark_minus_overlap(fake, connection):
+    fake.add_order(created_at=NOW - dt.timedelta(days=3, hours=1))  # inside the 2 h overlap
+    fake.add_order(created_at=NOW - dt.timedelta(days=3, hours=3))  # before it: already reconciled
+    run = reconcile(connection)
+    assert run.window_start == NOW - dt.timedelta(days=3, hours=2)
+    assert Order.objects.count() == 1
+
+
+def test_failed_run_keeps_the_watermark_and_records_the_error(fake, connection):
+    fake.failing.add("refunds")
+    before = connection.reconciled_through
+    run = reconcile(connection)
+    assert run.status == "failed"
+    assert run.errors == 1
+    assert "500" in run.last_error
+    connection.refresh_from_db()
+    assert connection.reconciled_through == before
+    assert connection.sync_locked_until is None
+
+
+def test_bad_token_fails_clearly(fake, connection):
+    ProcessorConnection.objects.filter(pk=connection.pk).update(api_token="wrong")
+    connection.refresh_from_db()
+    run = reconcile(connection)
+    assert run.status == "failed"
+    assert "401" in run.last_error
+
+
+def test_one_run_per_connection_at_a_time(fake, connection):
+    ProcessorConnection.objects.filter(pk=connection.pk).update(sync_locked_until=NOW + dt.timedelta(minutes=30))
+    run = reconcile(connection)
+    assert run.status == "skipped"
+    assert fake.requests == []
+
+    ProcessorConnection.objects.filter(pk=connection.pk).update(sync_locked_until=NOW - dt.timedelta(minutes=1))
+    assert reconcile(connection).status == "succeeded"  # an expired lease (crashed worker) is taken over
+
+
+def test_redelivered_task_does_not_run_twice(fake, connection):
+    run = reconcile(connection)
+    requests = len(fake.requests)
+    assert sync_run_execute(sync_run_id=run.pk).status == "succeeded"
+    assert len(fake.requests) == requests
+
+
+def test_new_connection_backfills_90_days_with_visible_progress(fake, connection):
+    ProcessorConnection.objects.filter(pk=connection.pk).update(reconciled_through=None)
+    connection.refresh_from_db()
+    seed(fake, 120, NOW - dt.timedelta(days=60))
+    fake.add_order(created_at=NOW - dt.timedelta(days=91))
+
+    run = reconcile(connection)
+    assert run.window_start == NOW - dt.timedelta(days=90)
+    assert Order.objects.count() == 120
+    assert run.pages >= 2
+    assert run.progress.startswith("refunds: page 1 of")
+
+
+def test_pending_order_from_before_the_window_is_refreshed(fake, connection):
+    old = fake.add_order(created_at=NOW - dt.timedelta(days=20), status="pending", paid=False)
+    body = payload("order_created_purchase")
+    body["data"] = dict(old)
+    (change,) = mapping.event_from(body).changes
+    change_apply(connection=connection, change=change)
+    old.update(status="paid", paid=True, modified_at="2026-11-26T09:00:00.000000Z")
+
+    run = reconcile(connection)
+    order = Order.objects.get()
+    assert (order.status, run.updated) == ("paid", 1)
+
+
+def test_sync_runs_are_recorded(fake, connection):
+    reconcile(connection)
+    assert SyncRun.objects.filter(connection=connection, status="succeeded").count() == 1
