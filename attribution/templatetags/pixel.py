@@ -1,0 +1,26 @@
+"""`{% pixel_setup %}`: the Integrations page's "Step 1 · paste the pixel" block for the current
+workspace (snippet, cookie-domain explanation, last hit received)."""
+
+from django import template
+from django.conf import settings
+
+from attribution.selectors.pixel import normalize_domain
+from trackrev.workspaces.usage import usage_last_event_at
+
+register = template.Library()
+
+
+@register.inclusion_tag("attribution/pixel_setup.html", takes_context=True)
+def pixel_setup(context) -> dict:
+    workspace = context["workspace"]
+    domains = [normalize_domain(str(d)) for d in workspace.allowed_domains or ()]
+    cookie_domain = f".{domains[0]}" if domains and domains[0] else ""
+    base = settings.TRACKREV_PUBLIC_URL
+    domain_attr = f' data-cookie-domain="{cookie_domain}"' if cookie_domain else ""
+    snippet = f'<script async src="{base}/p.js" data-workspace="{workspace.public_id}"{domain_attr}></script>'
+    return {
+        "workspace": workspace,
+        "snippet": snippet,
+        "cookie_domain": cookie_domain,
+        "last_hit_at": usage_last_event_at(workspace_id=workspace.pk),
+    }
