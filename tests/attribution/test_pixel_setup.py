@@ -33,7 +33,7 @@ def test_snippet_explains_the_cookie_domain_when_unknown(workspace):
     html = render(workspace)
     snippet = html.split('id="pixel-snippet">')[1].split("</pre>")[0]
     assert "data-cookie-domain" not in snippet
-    assert "data-cookie-domain=&quot;.yoursite.com&quot;" in html  # the explanation tells how to add it
+    assert 'data-cookie-domain=".yoursite.com"' in html  # the explanation tells how to add it
 
 
 def test_last_hit_received(client, workspace):
