@@ -6,6 +6,7 @@ from integrations.models import ProcessorConnection, SyncRunKind
 from integrations.processors.errors import ProcessorRejected, ProcessorUnavailable
 from integrations.processors.registry import adapter_class, get_adapter
 from integrations.services.reconcile import sync_run_queue
+from trackrev.common.crypto import encrypted_fields_rotate
 from trackrev.common.errors import ApplicationError
 from trackrev.workspaces.models import Workspace
 
@@ -53,3 +54,9 @@ def connection_test(*, connection: ProcessorConnection) -> str:
     except ProcessorUnavailable as exc:
         raise ApplicationError(f"Could not reach {connection.api_base_url}: {exc}") from exc
     return "Connected: the token can read orders."
+
+
+def connection_secrets_rotate() -> int:
+    return encrypted_fields_rotate(
+        queryset=ProcessorConnection.objects.order_by("pk"), fields=["api_token", "webhook_secret", "updated_at"]
+    )

@@ -1,0 +1,64 @@
+import pytest
+from django.conf import settings
+
+from trackrev.celery import app, collect_schedules
+
+
+@pytest.fixture(scope="module")
+def registered():
+    app.loader.import_default_modules()
+    return set(app.tasks)
+
+
+def test_every_order_consumer_is_a_registered_task(registered):
+    assert set(settings.ORDER_CONSUMERS) <= registered
+
+
+def test_integration_tasks_are_registered_under_pinned_names(registered):
+    assert {
+        "integrations.webhook_event_process",
+        "integrations.webhook_events_sweep",
+        "integrations.connection_reconcile",
+        "integrations.reconcile_all",
+        "integrations.fx_fetch_daily",
+    } <= registered
+
+
+def test_integration_schedules_point_at_registered_tasks_and_expire(registered):
+    from integrations.schedules import SCHEDULE
+
+    assert SCHEDULE
+    for name, entry in SCHEDULE.items():
+        assert entry["task"] in registered, name
+        assert entry["options"]["expires"] > 0
+    assert SCHEDULE.items() <= collect_schedules().items()
+
+
+def test_webhook_retry_config_is_not_inert(registered):
+    from integrations.processors.errors import ProcessorUnavailable
+
+    task = app.tasks["integrations.webhook_event_process"]
+    assert ProcessorUnavailable in task.autoretry_for
+    assert task.max_retries > 0
+
+
+@pytest.mark.django_db
+def test_ledger_change_enqueues_every_consumer_on_commit_with_the_order_id(
+    monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    from integrations.models import Order
+    from integrations.processors.polar import mapping
+    from integrations.services.ledger import change_apply
+    from tests.factories.integrations import ProcessorConnectionFactory
+    from tests.integrations.polar import payload
+
+    settings.ORDER_CONSUMERS = ["attribution.conversion_record", "affiliates.commission_sync_for_order"]
+    sent = []
+    monkeypatch.setattr(app, "send_task", lambda name, args: sent.append((name, args)))
+    connection = ProcessorConnectionFactory()
+    (change,) = mapping.event_from(payload("order_created_purchase")).changes
+    with django_capture_on_commit_callbacks(execute=True):
+        change_apply(connection=connection, change=change)
+        assert sent == []  # nothing before commit
+    order_id = Order.objects.get().pk
+    assert sent == [("attribution.conversion_record", [order_id]), ("affiliates.commission_sync_for_order", [order_id])]
