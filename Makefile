@@ -27,7 +27,7 @@ run: $(VENV)/.runtime
 	@echo "TrackRev is starting at http://127.0.0.1:$(PORT)  (Ctrl-C stops the web server and the worker)"
 	@$(VENV)/bin/celery -A trackrev worker --beat --loglevel=WARNING --concurrency=2 \
 		--schedule=var/celerybeat-schedule > var/worker.log 2>&1 & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT) --noreload
 
 test: $(VENV)/.dev
