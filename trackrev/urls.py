@@ -1,7 +1,7 @@
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from csp.decorators import csp_update
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from trackrev.health.views import healthz
@@ -27,7 +27,11 @@ api_v1 = [
 ]
 
 accounts = [
-    path("login/", auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("signup/", SignUpView.as_view(), name="signup"),
     path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
@@ -41,6 +45,7 @@ app = [
     path("", include("integrations.urls")),
     path("", include("affiliates.urls")),
     path("", include("trackrev.workspaces.urls")),
+    path("settings/channels/", include("attribution.channel_urls")),
 ]
 
 urlpatterns = [

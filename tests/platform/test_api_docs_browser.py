@@ -7,7 +7,9 @@ def test_api_docs_render_with_no_network_but_ours(browser, live_server):
     page = browser.new_page()
     foreign = []
     csp_violations = []
-    page.on("console", lambda message: "Content Security Policy" in message.text and csp_violations.append(message.text))
+    page.on(
+        "console", lambda message: "Content Security Policy" in message.text and csp_violations.append(message.text)
+    )
 
     def only_ours(route):
         if route.request.url.startswith(live_server.url):

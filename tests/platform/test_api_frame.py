@@ -2,8 +2,8 @@ import re
 
 import pytest
 import yaml
-from rest_framework.test import APIClient
 from django.core.management import call_command
+from rest_framework.test import APIClient
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +16,11 @@ def test_schema_is_valid_openapi_3_without_warnings(tmp_path):
     schema = yaml.safe_load(out.read_text())
     assert schema["openapi"].startswith("3.")
     assert "/api/v1/workspace/" in schema["paths"]
-    assert schema["components"]["securitySchemes"]["ApiKey"] == {"type": "http", "scheme": "bearer", "bearerFormat": "trk_…"}
+    assert schema["components"]["securitySchemes"]["ApiKey"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "trk_…",
+    }
 
 
 def test_schema_endpoint_needs_no_key(client):

@@ -24,8 +24,12 @@ PRODUCTION_ENV = {
 def _manage(*args: str, env: dict) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV}
     return subprocess.run(
-        [sys.executable, "manage.py", *args], env={**clean, **env}, capture_output=True, text=True,
-        cwd=settings.BASE_DIR, timeout=120,
+        [sys.executable, "manage.py", *args],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        cwd=settings.BASE_DIR,
+        timeout=120,
     )
 
 

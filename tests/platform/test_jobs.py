@@ -3,7 +3,6 @@ embedded transport (`make run`, no broker installed) and on Redis (production, C
 
 import os
 import time
-
 import uuid
 
 import pytest

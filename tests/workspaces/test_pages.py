@@ -23,7 +23,9 @@ def test_sign_up_refuses_weak_password_and_duplicate_email(client):
     UserFactory(email="taken@example.com")
 
     weak = client.post("/signup/", {"email": "new@example.com", "password": "123", "workspace_name": "X"})
-    taken = client.post("/signup/", {"email": "taken@example.com", "password": "a-long-passphrase-1", "workspace_name": "X"})
+    taken = client.post(
+        "/signup/", {"email": "taken@example.com", "password": "a-long-passphrase-1", "workspace_name": "X"}
+    )
 
     assert weak.status_code == 400 and b"too short" in weak.content
     assert taken.status_code == 400 and b"already exists" in taken.content
@@ -74,7 +76,9 @@ def test_switcher_lists_only_my_workspaces_and_switches(client):
     assert client.session["workspace"] == second.public_id != first.public_id
 
 
-def test_owner_adds_a_member_by_email_who_gets_an_invitation(owner_client, workspace, django_capture_on_commit_callbacks):
+def test_owner_adds_a_member_by_email_who_gets_an_invitation(
+    owner_client, workspace, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = owner_client.post("/app/members/", {"email": "new@example.com", "role": "viewer"})
 
@@ -135,12 +139,23 @@ def test_revoking_a_key_makes_it_unusable(owner_client, workspace):
 def test_settings_validate_domains_and_time_zone(owner_client, workspace):
     bad = owner_client.post(
         "/app/settings/",
-        {"name": "Acme", "timezone": "Mars/Base", "allowed_domains": "not a domain", "attribution_model": "linear", "lookback_days": 30},
+        {
+            "name": "Acme",
+            "timezone": "Mars/Base",
+            "allowed_domains": "not a domain",
+            "attribution_model": "linear",
+            "lookback_days": 30,
+        },
     )
     good = owner_client.post(
         "/app/settings/",
-        {"name": "Acme", "timezone": "Europe/Paris", "allowed_domains": "https://Acme.com/\nshop.acme.com",
-         "attribution_model": "linear", "lookback_days": 60},
+        {
+            "name": "Acme",
+            "timezone": "Europe/Paris",
+            "allowed_domains": "https://Acme.com/\nshop.acme.com",
+            "attribution_model": "linear",
+            "lookback_days": 60,
+        },
     )
 
     assert bad.status_code == 400 and b"not a domain name" in bad.content

@@ -22,7 +22,9 @@ class Health:
 
     @property
     def healthy(self) -> bool:
-        age_ok = self.heartbeat_age_seconds is not None and self.heartbeat_age_seconds <= HEARTBEAT_MAX_AGE.total_seconds()
+        age_ok = (
+            self.heartbeat_age_seconds is not None and self.heartbeat_age_seconds <= HEARTBEAT_MAX_AGE.total_seconds()
+        )
         return self.database and self.broker and age_ok
 
 

@@ -11,9 +11,9 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
-from django.utils import timezone
 
 from trackrev.common.errors import ApplicationError
 from trackrev.workspaces.models import ApiKey, Membership, Plan, Role, User, Workspace
@@ -65,7 +65,10 @@ def _invitation_send(*, user: User, workspace: Workspace) -> None:
     """A link to choose a password (Django's reset token, which dies once a password is set)."""
     path = reverse(
         "password_reset_confirm",
-        kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)},
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
     )
     body = render_to_string(
         "workspaces/invitation_email.txt",
@@ -80,9 +83,7 @@ def membership_add(*, workspace: Workspace, email: str, role: str) -> Membership
         raise ApplicationError("Unknown role.")
     with transaction.atomic():
         user = user_get_or_create(email=email)
-        membership, created = Membership.objects.get_or_create(
-            workspace=workspace, user=user, defaults={"role": role}
-        )
+        membership, created = Membership.objects.get_or_create(workspace=workspace, user=user, defaults={"role": role})
     if not created:
         raise ApplicationError(f"{user.email} is already a member of this workspace.")
     if not user.has_usable_password():

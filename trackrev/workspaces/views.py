@@ -133,7 +133,9 @@ class ApiKeysView(MemberRequiredMixin, View):
         form = forms.ApiKeyCreateForm(request.POST)
         if not form.is_valid():
             return self.get(request, form=form, status=400)
-        issued = services.api_key_create(workspace=self.workspace, name=form.cleaned_data["name"], created_by=request.user)
+        issued = services.api_key_create(
+            workspace=self.workspace, name=form.cleaned_data["name"], created_by=request.user
+        )
         # Rendered in this response only: the key is never retrievable again.
         return self.get(request, issued=issued)
 
