@@ -1,0 +1,28 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from integrations.models import Processor, ProcessorConnection
+from integrations.services.reconcile import sync_run_execute, sync_run_queue
+
+
+class Command(BaseCommand):
+    help = "Run the hourly reconcile job now (for every active connection, or the ones selected) and print its stats."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--workspace", help="workspace public id (ws_…)")
+        parser.add_argument("--processor", choices=Processor.values)
+
+    def handle(self, *args, workspace=None, processor=None, **options):
+        connections = ProcessorConnection.objects.filter(status="active").select_related("workspace")
+        if workspace:
+            connections = connections.filter(workspace__public_id=workspace)
+        if processor:
+            connections = connections.filter(processor=processor)
+        if not connections:
+            raise CommandError("No active connection matches.")
+        for connection in connections:
+            run = sync_run_execute(sync_run_id=sync_run_queue(connection=connection).pk)
+            self.stdout.write(
+                f"{connection.workspace.public_id} {connection.processor}: {run.status} · fetched {run.fetched}, "
+                f"created {run.created}, updated {run.updated}, missed_by_webhook {run.missed_by_webhook}, "
+                f"errors {run.errors}" + (f" · {run.last_error}" if run.last_error else "")
+            )
