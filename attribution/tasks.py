@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from attribution.services.channels import touches_reclassify as touches_reclassify_service
 from attribution.services.conversions import conversion_record as conversion_record_service
 from attribution.services.recompute import workspace_recompute_run, workspace_recompute_start
 from attribution.services.visitors import visitor_sets_sync
@@ -31,3 +32,9 @@ def channel_rules_applied(workspace_id: int) -> None:
     workspace = Workspace.objects.filter(pk=workspace_id).first()
     if workspace is not None:
         workspace_recompute_start(workspace=workspace, reason="Channel rules changed")
+
+
+@shared_task(name="attribution.touches_reclassify", acks_late=True)
+def touches_reclassify(workspace_id: int) -> int:
+    """Re-apply the workspace's channel rules to its stored touches (after a rule changed)."""
+    return touches_reclassify_service(workspace_id=workspace_id)

@@ -15,7 +15,7 @@ class CompiledRule:
     channel_group: str
 
 
-def _predicate(operator: str, value: str) -> Callable[[str], bool] | None:
+def rule_predicate(operator: str, value: str) -> Callable[[str], bool] | None:
     value = value.strip().lower()
     if operator == "equals":
         return value.__eq__
@@ -34,7 +34,7 @@ def compile_rules(rules: Iterable) -> tuple[CompiledRule, ...]:
     """Rules (objects with field, operator, value, channel, channel_group) in evaluation order."""
     compiled = []
     for rule in rules:
-        predicate = _predicate(rule.operator, rule.value)
+        predicate = rule_predicate(rule.operator, rule.value)
         if predicate is not None and rule.field in FIELDS:
             compiled.append(CompiledRule(rule.field, predicate, rule.channel, rule.channel_group))
     return tuple(compiled)
