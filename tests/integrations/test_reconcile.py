@@ -173,3 +173,14 @@ def test_pending_order_from_before_the_window_is_refreshed(fake, connection):
 def test_sync_runs_are_recorded(fake, connection):
     reconcile(connection)
     assert SyncRun.objects.filter(connection=connection, status="succeeded").count() == 1
+
+
+def test_reconcile_command_prints_the_stats(fake, connection, capsys):
+    from django.core.management import call_command
+
+    seed(fake, 2, NOW - dt.timedelta(days=1))
+    with time_machine.travel(NOW, tick=False):
+        call_command("reconcile", "--workspace", connection.workspace.public_id, "--processor", "polar")
+    out = capsys.readouterr().out
+    assert "succeeded · fetched 3, created 3, updated 0, missed_by_webhook 2, errors 0" in out
+    assert Order.objects.count() == 2

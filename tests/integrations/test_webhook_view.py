@@ -194,3 +194,45 @@ def test_concurrent_replays_make_one_row_and_one_order():
     assert WebhookEvent.objects.count() == 1
     assert Order.objects.count() == 1
     assert WebhookEvent.objects.get().status == WebhookEventStatus.PROCESSED
+
+
+def test_admin_reprocess_action_requeues(admin_client, connection, django_capture_on_commit_callbacks):
+    event = WebhookEvent.objects.create(
+        workspace=connection.workspace,
+        connection=connection,
+        processor="polar",
+        delivery_id="d",
+        body=encode(payload("order_created_purchase")).decode(),
+        status="failed",
+        last_error="boom",
+    )
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = admin_client.post(
+            "/admin/integrations/webhookevent/", {"action": "reprocess", "_selected_action": [event.pk]}
+        )
+    assert response.status_code == 302
+    assert len(callbacks) == 1
+    event.refresh_from_db()
+    assert (event.status, event.last_error) == ("received", "")
+
+
+def test_reprocess_command_processes_failed_deliveries(connection):
+    from django.core.management import call_command
+
+    WebhookEvent.objects.create(
+        workspace=connection.workspace,
+        connection=connection,
+        processor="polar",
+        delivery_id="d",
+        body=encode(payload("order_created_purchase")).decode(),
+        status="failed",
+    )
+    call_command("webhook_reprocess", "--failed")
+    assert WebhookEvent.objects.get().status == "processed"
+    assert Order.objects.count() == 1
+
+
+def test_admin_never_renders_the_secrets(admin_client, connection):
+    page = admin_client.get(f"/admin/integrations/processorconnection/{connection.pk}/change/").content.decode()
+    assert connection.api_token not in page
+    assert connection.webhook_secret not in page

@@ -1,0 +1,91 @@
+from django.contrib import admin, messages
+from django.db import models
+
+from integrations.models import (
+    Customer,
+    ExchangeRate,
+    Order,
+    ProcessorConnection,
+    Refund,
+    Subscription,
+    SyncRun,
+    WebhookEvent,
+)
+from integrations.services.webhooks import webhook_event_reprocess
+
+
+@admin.register(ProcessorConnection)
+class ProcessorConnectionAdmin(admin.ModelAdmin):
+    # The encrypted token and webhook secret are never rendered.
+    fields = ["workspace", "processor", "status", "api_base_url", "options", "backfill_days", "reconciled_through"]
+    readonly_fields = ["workspace", "processor", "reconciled_through"]
+    list_display = ["workspace", "processor", "status", "reconciled_through", "created_at"]
+    list_filter = ["processor", "status"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def has_add_permission(self, request):
+        return False  # connections are created with their secrets through the page or the API
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "processor", "event_type", "status", "attempts", "connection", "delivery_id"]
+    list_filter = ["status", "processor", "event_type"]
+    search_fields = ["delivery_id", "event_type"]
+    readonly_fields = [field.name for field in WebhookEvent._meta.fields]
+    actions = ["reprocess"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Reprocess the selected deliveries")
+    def reprocess(self, request, queryset):
+        for event in queryset:
+            webhook_event_reprocess(event=event)
+        self.message_user(request, f"Queued {queryset.count()} deliveries for processing.", messages.SUCCESS)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(ReadOnlyAdmin):
+    list_display = ["placed_at", "processor", "external_id", "kind", "status", "currency", "amount_minor", "matched_by"]
+    list_filter = ["processor", "kind", "status", "matched_by", "first_seen_via"]
+    search_fields = ["external_id", "visitor_id"]
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(ReadOnlyAdmin):
+    list_display = ["external_id", "processor", "status", "current_period_end", "cancel_at_period_end"]
+    list_filter = ["processor", "status"]
+    search_fields = ["external_id"]
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = ["refunded_at", "external_id", "order_external_id", "status", "currency", "amount_minor"]
+
+
+@admin.register(Customer)
+class CustomerAdmin(ReadOnlyAdmin):
+    list_display = ["external_id", "connection", "visitor_id"]
+    search_fields = ["external_id"]
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(ReadOnlyAdmin):
+    list_display = ["queued_at", "connection", "kind", "status", "fetched", "created", "updated", "missed_by_webhook"]
+    list_filter = ["kind", "status"]
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(ReadOnlyAdmin):
+    list_display = ["date", "currency", "rate"]
+    list_filter = ["currency"]
+    date_hierarchy = "date"
