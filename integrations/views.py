@@ -1,12 +1,105 @@
-from django.shortcuts import render
+"""The Integrations page (setup steps, connect form, health) and its small POST actions."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
 from django.views import View
 
+from integrations.forms import ConnectionForm
+from integrations.models import ProcessorConnection
+from integrations.processors.registry import ADAPTERS, adapter_class
+from integrations.selectors import connection_health, connection_list, connection_webhook_url
+from integrations.services.connections import connection_create, connection_test, connection_update
+from integrations.services.reconcile import sync_run_queue
+from trackrev.common.errors import ApplicationError
 from trackrev.workspaces.access import MemberRequiredMixin
+
+
+def _connection(workspace, processor: str) -> ProcessorConnection | None:
+    return connection_list(workspace=workspace).filter(processor=processor).first()
+
+
+def _processor_panel(workspace, processor: str, form: ConnectionForm | None = None) -> dict:
+    adapter = adapter_class(processor)
+    connection = _connection(workspace, processor)
+    webhook_url = (
+        connection_webhook_url(connection=connection)
+        if connection
+        else connection_webhook_url(connection=ProcessorConnection(workspace=workspace, processor=processor))
+    )
+    if form is None:
+        initial = {
+            "api_base_url": connection.api_base_url if connection else adapter.default_api_base_url,
+            "organization_id": (connection.options or {}).get("organization_id", "") if connection else "",
+        }
+        form = ConnectionForm(initial=initial, existing=connection is not None, auto_id=f"id_{processor}_%s")
+    return {
+        "key": processor,
+        "adapter": adapter,
+        "connection": connection,
+        "health": connection_health(connection=connection) if connection else None,
+        "webhook_url": webhook_url,
+        "form": form,
+        "template": f"integrations/setup/{processor}.html",
+    }
 
 
 class IntegrationsView(MemberRequiredMixin, View):
     def get(self, request):
-        return render(request, "integrations/integrations.html")
+        panels = [_processor_panel(self.workspace, key) for key in ADAPTERS]
+        return render(request, "integrations/integrations.html", {"panels": panels})
+
+
+class ConnectionSaveView(MemberRequiredMixin, View):
+    manage_required = True
+
+    def post(self, request, processor: str):
+        if processor not in ADAPTERS:
+            return redirect("integrations:index")
+        connection = _connection(self.workspace, processor)
+        form = ConnectionForm(request.POST, existing=connection is not None, auto_id=f"id_{processor}_%s")
+        if not form.is_valid():
+            panels = [_processor_panel(self.workspace, key, form if key == processor else None) for key in ADAPTERS]
+            return render(request, "integrations/integrations.html", {"panels": panels}, status=400)
+        data = {key: form.cleaned_data[key] for key in ("api_token", "webhook_secret", "api_base_url")}
+        try:
+            if connection is None:
+                connection = connection_create(
+                    workspace=self.workspace, processor=processor, options=form.options(), **data
+                )
+                messages.success(request, "Connected. Importing the last 90 days of orders in the background.")
+            else:
+                connection_update(connection=connection, options=form.options(), **data)
+                messages.success(request, "Connection updated.")
+            messages.info(request, connection_test(connection=connection))
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        return redirect("integrations:index")
+
+
+class ConnectionTestView(MemberRequiredMixin, View):
+    def post(self, request, processor: str):
+        connection = _connection(self.workspace, processor)
+        if connection is None:
+            messages.error(request, "Connect the processor first.")
+        else:
+            try:
+                messages.success(request, connection_test(connection=connection))
+            except ApplicationError as error:
+                messages.error(request, error.message)
+        return redirect("integrations:index")
+
+
+class ConnectionSyncView(MemberRequiredMixin, View):
+    manage_required = True
+
+    def post(self, request, processor: str):
+        connection = _connection(self.workspace, processor)
+        if connection is None:
+            messages.error(request, "Connect the processor first.")
+        else:
+            sync_run_queue(connection=connection)
+            messages.success(request, "Sync queued: its result appears below in a minute.")
+        return redirect("integrations:index")
 
 
 class WebhookEndpointsView(MemberRequiredMixin, View):

@@ -15,10 +15,16 @@ def utc_now() -> datetime:
 
 class ProcessorAdapter(ABC):
     key: ClassVar[str]
+    display_name: ClassVar[str]
     default_api_base_url: ClassVar[str]
+    sandbox_api_base_url: ClassVar[str] = ""
+    # What the Integrations page tells the user to set up on the processor's side.
+    token_scopes: ClassVar[tuple[str, ...]] = ()
+    webhook_events: ClassVar[tuple[str, ...]] = ()
     # Event types whose deliveries we process; anything else is stored as ignored.
     handled_event_types: ClassVar[frozenset[str]]
     handled_event_prefixes: ClassVar[tuple[str, ...]] = ()
+    do_not_call_in_templates = True  # pages read the class attributes above
 
     def __init__(
         self,

@@ -4,6 +4,7 @@ from django.db import IntegrityError, transaction
 
 from integrations.models import ProcessorConnection, SyncRunKind
 from integrations.processors.errors import ProcessorRejected, ProcessorUnavailable
+from integrations.processors.http import HttpClient
 from integrations.processors.registry import adapter_class, get_adapter
 from integrations.services.reconcile import sync_run_queue
 from trackrev.common.crypto import encrypted_fields_rotate
@@ -41,10 +42,33 @@ def connection_create(
     return connection
 
 
+@transaction.atomic
+def connection_update(
+    *,
+    connection: ProcessorConnection,
+    api_token: str = "",
+    webhook_secret: str = "",
+    api_base_url: str = "",
+    options: dict | None = None,
+) -> ProcessorConnection:
+    """Blank secrets keep the stored ones (they are never shown, so the form cannot prefill them)."""
+    if api_token:
+        connection.api_token = api_token
+    if webhook_secret:
+        connection.webhook_secret = webhook_secret
+    connection.api_base_url = api_base_url or adapter_class(connection.processor).default_api_base_url
+    if options is not None:
+        connection.options = options
+    connection.full_clean()
+    connection.save()
+    return connection
+
+
 def connection_test(*, connection: ProcessorConnection) -> str:
     """One authenticated read against the processor; a message the user can act on when it fails."""
+    http = HttpClient(base_url=connection.api_base_url, token=connection.api_token, max_attempts=1, timeout=(5, 10))
     try:
-        get_adapter(connection).check_credentials()
+        get_adapter(connection, http=http).check_credentials()
     except ProcessorRejected as exc:
         if exc.status_code in (401, 403):
             raise ApplicationError(
@@ -52,8 +76,10 @@ def connection_test(*, connection: ProcessorConnection) -> str:
             ) from exc
         raise ApplicationError(f"The processor rejected the request ({exc.status_code}).") from exc
     except ProcessorUnavailable as exc:
-        raise ApplicationError(f"Could not reach {connection.api_base_url}: {exc}") from exc
-    return "Connected: the token can read orders."
+        raise ApplicationError(
+            f"Could not reach {connection.api_base_url}: check the API URL, or try again if the processor is down."
+        ) from exc
+    return f"Connected: the token can read {connection.get_processor_display()} orders."
 
 
 def connection_secrets_rotate() -> int:

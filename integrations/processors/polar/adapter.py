@@ -36,7 +36,21 @@ def _readable(parse):
 
 class PolarAdapter(ProcessorAdapter):
     key = "polar"
+    display_name = "Polar"
     default_api_base_url = "https://api.polar.sh/v1"
+    sandbox_api_base_url = "https://sandbox-api.polar.sh/v1"
+    token_scopes = ("orders:read", "subscriptions:read", "customers:read", "refunds:read")
+    webhook_events = (
+        *sorted(mapping.ORDER_EVENTS),
+        "subscription.created",
+        "subscription.updated",
+        "subscription.active",
+        "subscription.canceled",
+        "subscription.uncanceled",
+        "subscription.revoked",
+        "subscription.past_due",
+        *sorted(mapping.REFUND_EVENTS),
+    )
     handled_event_types = mapping.ORDER_EVENTS | mapping.REFUND_EVENTS
     handled_event_prefixes = (mapping.SUBSCRIPTION_PREFIX,)
 

@@ -1,0 +1,31 @@
+from django import forms
+
+
+class ConnectionForm(forms.Form):
+    """Token and secret are write-only: never prefilled, blank on an existing connection keeps them."""
+
+    api_token = forms.CharField(
+        label="API token",
+        max_length=500,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+    webhook_secret = forms.CharField(
+        label="Webhook secret",
+        max_length=500,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+    api_base_url = forms.URLField(label="API base URL", max_length=300, required=False, assume_scheme="https")
+    organization_id = forms.CharField(label="Organization id (optional)", max_length=100, required=False)
+
+    def __init__(self, *args, existing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if existing:
+            for name in ("api_token", "webhook_secret"):
+                self.fields[name].required = False
+                self.fields[name].help_text = "Leave blank to keep the stored one."
+
+    def options(self) -> dict:
+        org = self.cleaned_data.get("organization_id")
+        return {"organization_id": org} if org else {}
