@@ -3,11 +3,11 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-from celery import current_app
 from django.db import DatabaseError, connection
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
+from trackrev.celery import app as celery_app
 from trackrev.health.models import Heartbeat
 from trackrev.health.services import HEARTBEAT
 
@@ -39,7 +39,7 @@ def _database_ok() -> bool:
 
 def _broker_ok() -> bool:
     try:
-        with current_app.connection_for_write() as conn:
+        with celery_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
         return True
     except (BrokerError, OSError):
