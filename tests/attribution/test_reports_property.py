@@ -25,7 +25,8 @@ CHANNELS = [("Direct", "Direct"), ("Google", "Organic Search"), ("Newsletter", "
 VISITORS = ["v1", "v2", "v3", "v4", "v5"]
 minutes = st.integers(min_value=0, max_value=50 * 24 * 60)
 
-touch_st = st.tuples(st.sampled_from(VISITORS), minutes, st.sampled_from(CHANNELS), st.sampled_from(["", "spring", "x"]))
+CAMPAIGNS = ["", "spring", "x"]
+touch_st = st.tuples(st.sampled_from(VISITORS), minutes, st.sampled_from(CHANNELS), st.sampled_from(CAMPAIGNS))
 order_st = st.fixed_dictionaries({
     "visitor": st.sampled_from(["", *VISITORS]),
     "digest": st.sampled_from(["", "e1", "e2"]),
