@@ -6,5 +6,10 @@ app_name = "dashboard"
 
 urlpatterns = [
     path("", views.OverviewView.as_view(), name="overview"),
+    path("export.csv", views.OverviewExportView.as_view(), name="export"),
     path("orders/", views.OrdersView.as_view(), name="orders"),
+    path("orders/<int:order_id>/", views.OrderDetailView.as_view(), name="order"),
+    # Served before trackrev.workspaces' route of the same path (attribution's URLs are included
+    # first): the workspace settings page plus the recompute that lookback changes need.
+    path("settings/", views.WorkspaceSettingsView.as_view(), name="settings"),
 ]

@@ -1,0 +1,80 @@
+"""Orders as the dashboard shows them: filtered lists with their credited channel, and the full
+explanation of one order's credit (who the buyer was, the touch path, each touch's weight per model)."""
+
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+from django.db.models import Prefetch, QuerySet
+
+from attribution import credit_models as cm
+from attribution.models import Credit, Touch
+from attribution.selectors.reports import served_version
+from attribution.services.journeys import first_orders, journeys, stitched_visitors
+from integrations.models import Order
+from trackrev.workspaces.models import Workspace
+
+
+def order_list(*, workspace: Workspace, filters: dict | None = None) -> QuerySet[Order]:
+    """Newest first, with the served credits of the workspace's default model prefetched as `shown_credits`."""
+    filters = filters or {}
+    tz = zoneinfo.ZoneInfo(workspace.timezone)
+    version, model = served_version(workspace), workspace.attribution_model
+    orders = Order.objects.filter(workspace=workspace)
+    for name in ("processor", "kind", "status"):
+        if filters.get(name):
+            orders = orders.filter(**{name: filters[name]})
+    if filters.get("start"):
+        orders = orders.filter(placed_at__gte=datetime.combine(filters["start"], time.min, tzinfo=tz))
+    if filters.get("end"):
+        orders = orders.filter(placed_at__lt=datetime.combine(filters["end"] + timedelta(days=1), time.min, tzinfo=tz))
+    if filters.get("channel"):
+        orders = orders.filter(
+            pk__in=Credit.objects.filter(
+                workspace=workspace, version=version, model=model, channel__iexact=filters["channel"]
+            ).values("order_id")
+        )
+    shown = Credit.objects.filter(version=version, model=model).order_by("-weight", "channel")
+    return orders.prefetch_related(Prefetch("credits", queryset=shown, to_attr="shown_credits")).order_by(
+        "-placed_at", "-id"
+    )
+
+
+def order_get(*, workspace: Workspace, order_id: int) -> Order | None:
+    return Order.objects.filter(workspace=workspace, pk=order_id).select_related("subscription").first()
+
+
+@dataclass(frozen=True)
+class PathStep:
+    touch: Touch
+    weights: dict[str, int]  # model → millionths
+
+
+@dataclass(frozen=True)
+class OrderExplanation:
+    order: Order
+    credited_order: Order  # the order whose journey is credited (a renewal's first order)
+    visitors: list[str]
+    path: list[PathStep]
+    credits: dict[str, list[Credit]] = field(default_factory=dict)  # model → rows
+    lookback_days: int = 30
+
+
+def order_explain(*, workspace: Workspace, order: Order) -> OrderExplanation:
+    subject = first_orders(orders=[order]).get(order.pk, order)
+    touchpoints = journeys(workspace=workspace, orders=[subject])[subject.pk]
+    visitors = sorted(stitched_visitors(workspace=workspace, orders=[subject])[subject.pk])
+    per_model = {
+        model: cm.touch_weights(model, touchpoints, converted_at=subject.placed_at) if touchpoints else []
+        for model in cm.MODELS
+    }
+    touches = Touch.objects.in_bulk([t.ref for t in touchpoints])
+    path = [
+        PathStep(touches[t.ref], {model: per_model[model][i] for model in cm.MODELS})
+        for i, t in enumerate(touchpoints)
+    ]
+    credits: dict[str, list[Credit]] = {model: [] for model in cm.MODELS}
+    rows = Credit.objects.filter(order=order, version=served_version(workspace)).order_by("-weight", "channel")
+    for credit in rows:
+        credits[credit.model].append(credit)
+    return OrderExplanation(order, subject, visitors, path, credits, workspace.lookback_days)
