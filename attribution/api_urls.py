@@ -5,4 +5,6 @@ from attribution import apis
 urlpatterns = [
     path("reports/channels/", apis.ReportChannelsApi.as_view(), name="report_channels"),
     path("reports/revenue-daily/", apis.ReportRevenueDailyApi.as_view(), name="report_revenue_daily"),
+    # Moved here from integrations.api_urls: the rows gain `credits`, which integrations cannot compute.
+    path("orders/", apis.OrderListWithCreditsApi.as_view(), name="orders"),
 ]

@@ -1,13 +1,17 @@
 """Reports API (CONTRACTS.md §5): channels and daily revenue, read from the rollups."""
 
 from datetime import timedelta
+from decimal import Decimal
 
-from drf_spectacular.utils import extend_schema
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.response import Response
 
 from attribution.credit_models import MODELS, WEIGHT_SCALE
-from attribution.selectors.reports import GROUP_BY, channel_report, revenue_daily, workspace_today
+from attribution.models import Credit
+from attribution.selectors.reports import GROUP_BY, channel_report, revenue_daily, served_version, workspace_today
+from integrations.apis import OrderListApi, OrderOutputSerializer
 from integrations.models import Processor
 from trackrev.common.money import money_format
 from trackrev.workspaces.apis import WorkspaceApiView
@@ -150,3 +154,49 @@ class ReportRevenueDailyApi(WorkspaceApiView):
                 for d in days
             ],
         }).data)
+
+
+class OrderCreditSerializer(serializers.Serializer):
+    channel = serializers.CharField()
+    weight = serializers.CharField(help_text="Share of the order, a decimal string with six places (\"0.500000\").")
+
+
+class OrderCreditsSerializer(serializers.Serializer):
+    last_touch = OrderCreditSerializer(many=True)
+    first_touch = OrderCreditSerializer(many=True)
+    linear = OrderCreditSerializer(many=True)
+    position_based = OrderCreditSerializer(many=True)
+    time_decay = OrderCreditSerializer(many=True)
+
+
+class OrderWithCreditsOutputSerializer(OrderOutputSerializer):
+    credits = serializers.SerializerMethodField()
+
+    @extend_schema_field(OrderCreditsSerializer)
+    def get_credits(self, obj) -> dict:
+        credits: dict[str, list] = {model: [] for model in MODELS}
+        for credit in obj.served_credits:
+            credits[credit.model].append(
+                {"channel": credit.channel, "weight": f"{Decimal(credit.weight) / WEIGHT_SCALE:.6f}"}
+            )
+        return credits
+
+
+class OrderListWithCreditsApi(OrderListApi):
+    """`GET /api/v1/orders/`: integrations' order rows plus the served credits per model."""
+
+    OutputSerializer = OrderWithCreditsOutputSerializer
+
+    def get_queryset(self, filters: dict):
+        served = Credit.objects.filter(version=served_version(self.workspace)).order_by("model", "-weight", "channel")
+        return super().get_queryset(filters).prefetch_related(
+            Prefetch("credits", queryset=served, to_attr="served_credits")
+        )
+
+    @extend_schema(
+        parameters=[OrderListApi.FilterSerializer],
+        responses=OrderWithCreditsOutputSerializer(many=True),
+        summary="Orders, with their credit per attribution model",
+    )
+    def get(self, request):
+        return super().get(request)

@@ -1,0 +1,39 @@
+"""GET /api/v1/orders/ rows carry `credits` per model (CONTRACTS.md §5)."""
+
+from datetime import timedelta
+
+import pytest
+
+from attribution.services.conversions import conversion_record
+from tests.factories.engine import T0, OrderFactory, TouchFactory
+from tests.factories.workspaces import WorkspaceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_orders_have_credits_per_model(workspace, api_client):
+    TouchFactory(workspace=workspace, visitor_id="vis", occurred_at=T0 - timedelta(days=3), channel="Newsletter")
+    TouchFactory(workspace=workspace, visitor_id="vis", occurred_at=T0 - timedelta(days=1), channel="Facebook")
+    order = OrderFactory(workspace=workspace, visitor_id="vis", matched_by="metadata", amount_minor=4900)
+    conversion_record(order_id=order.pk)
+    unpaid = OrderFactory(workspace=workspace, status="pending", paid_at=None, placed_at=T0 - timedelta(days=5))
+    conversion_record(order_id=unpaid.pk)
+    OrderFactory(workspace=WorkspaceFactory())  # another tenant's order is never listed
+
+    body = api_client.get("/api/v1/orders/").json()
+    assert body["count"] == 2
+    row = body["results"][0]
+    assert (row["id"], row["amount"], row["amount_usd"], row["matched_by"]) == (order.pk, "49.00", "49.00", "metadata")
+    assert row["credits"] == {
+        "last_touch": [{"channel": "Facebook", "weight": "1.000000"}],
+        "first_touch": [{"channel": "Newsletter", "weight": "1.000000"}],
+        "linear": [{"channel": "Facebook", "weight": "0.500000"}, {"channel": "Newsletter", "weight": "0.500000"}],
+        "position_based": [
+            {"channel": "Facebook", "weight": "0.500000"}, {"channel": "Newsletter", "weight": "0.500000"}
+        ],
+        "time_decay": [
+            {"channel": "Facebook", "weight": "0.549349"}, {"channel": "Newsletter", "weight": "0.450651"}
+        ],
+    }
+    assert body["results"][1]["credits"] == {m: [] for m in row["credits"]}
+    assert api_client.get("/api/v1/orders/?processor=stripe").json()["count"] == 0
