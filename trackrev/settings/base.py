@@ -225,7 +225,7 @@ PARTNER_RESOLVER = ""
 CHANNEL_RULES_CONSUMERS: list[str] = ["attribution.channel_rules_applied"]
 
 # Functions `(*, workspace)` that add each app's demo data to the `seed_demo` workspace.
-DEMO_SEEDERS: list[str] = ["integrations.demo.fx_seed"]
+DEMO_SEEDERS: list[str] = ["integrations.demo.fx_seed", "attribution.demo.seed_demo_month"]
 
 # --- Logging --------------------------------------------------------------------------------------
 LOGGING = {

@@ -1,0 +1,152 @@
+"""The demo workspace's month (settings.DEMO_SEEDERS): visitors from Newsletter, Facebook, YouTube,
+Google, ChatGPT, an affiliate partner and Direct; one-time and subscription sales with renewals and
+refunds on all four processors, some in EUR and GBP. Everything goes through the same services as
+real traffic: the pixel's `touches_record`/`identity_bind` and the ledger's upserts; then credits.
+Seeded randomness, so every `make run` shows the same shop."""
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from attribution.services.conversions import conversion_record
+from attribution.services.pixel import LandingHit, identity_bind, touches_record
+from attribution.services.visitors import visitor_sets_sync
+from integrations.models import ConnectionStatus, FirstSeenVia, Order, ProcessorConnection
+from integrations.processors.types import NormalizedCustomer, NormalizedOrder, NormalizedRefund, NormalizedSubscription
+from integrations.services.ledger import order_upsert, refund_upsert, subscription_upsert
+from trackrev.workspaces.models import Workspace
+
+SITE = "https://demo-saas.test"
+# (weight, landing URL, referrer): where demo visitors come from.
+SOURCES = [
+    (18, f"{SITE}/?utm_source=newsletter&utm_medium=email&utm_campaign=weekly-digest", ""),
+    (6, f"{SITE}/pricing?utm_source=newsletter&utm_medium=email&utm_campaign=black-friday", ""),
+    (10, f"{SITE}/", "https://www.facebook.com/"),
+    (6, f"{SITE}/?utm_source=facebook&utm_medium=paid_social&utm_campaign=retargeting&fbclid=demo", ""),
+    (12, f"{SITE}/blog/launch", "https://www.youtube.com/"),
+    (14, f"{SITE}/", "https://www.google.com/"),
+    (5, f"{SITE}/pricing?gclid=demo-click&utm_campaign=brand", "https://www.google.com/"),
+    (4, f"{SITE}/", "https://chatgpt.com/"),
+    (6, f"{SITE}/?via=alice&utm_source=alice&utm_medium=affiliate&utm_campaign=partner", ""),
+    (19, f"{SITE}/", ""),
+]
+# (processor, weight, currency)
+PROCESSORS = [("polar", 40, "USD"), ("stripe", 30, "USD"), ("paddle", 15, "GBP"), ("lemonsqueezy", 15, "EUR")]
+PLANS = [("one_time", 4900, 5), ("one_time", 9900, 2), ("monthly", 2900, 4), ("annual", 29000, 1)]
+
+
+@dataclass
+class Sale:
+    processor: str
+    currency: str
+    plan: str
+    amount: int
+    at: datetime
+    visitor: str
+    email: str
+    match: str  # "metadata" | "email" | "none"
+
+
+def _connections(workspace: Workspace) -> dict[str, ProcessorConnection]:
+    """Demo connections: placeholder credentials, disabled so that nothing ever polls them."""
+    return {
+        processor: ProcessorConnection.objects.get_or_create(
+            workspace=workspace,
+            processor=processor,
+            defaults={"api_token": "demo", "webhook_secret": "demo", "api_base_url": "https://demo.invalid",
+                      "status": ConnectionStatus.DISABLED},
+        )[0]
+        for processor, _, _ in PROCESSORS
+    }
+
+
+def _journeys(rng: random.Random, now: datetime, visitors: int) -> tuple[list[LandingHit], list[tuple[str, datetime]]]:
+    """Touches for `visitors` people over the last 60 days; returns the hits and (visitor, last touch)."""
+    hits, people = [], []
+    weights = [w for w, _, _ in SOURCES]
+    for n in range(visitors):
+        visitor = f"demo{n:05d}"
+        at = now - timedelta(days=rng.uniform(0.1, 60))
+        for _ in range(rng.choice([1, 1, 1, 2, 2, 3, 4])):
+            _, url, referrer = rng.choices(SOURCES, weights)[0]
+            hits.append(LandingHit(visitor_id=visitor, url=url, referrer=referrer, occurred_at=at))
+            at = min(now - timedelta(minutes=5), at + timedelta(hours=rng.uniform(2, 96)))
+        people.append((visitor, at))
+    return hits, people
+
+
+def _sales(rng: random.Random, people: list[tuple[str, datetime]], now: datetime) -> list[Sale]:
+    sales = []
+    for visitor, last in people:
+        if rng.random() > 0.16:
+            continue
+        processor, _, currency = rng.choices(PROCESSORS, [w for _, w, _ in PROCESSORS])[0]
+        plan, amount, _ = rng.choices(PLANS, [w for _, _, w in PLANS])[0]
+        at = min(now - timedelta(minutes=1), last + timedelta(minutes=rng.uniform(3, 600)))
+        match = rng.choices(["metadata", "email", "none"], [75, 15, 10])[0]
+        sales.append(Sale(processor, currency, plan, amount, at, visitor, f"{visitor}@customers.test", match))
+    return sales
+
+
+def _order(sale: Sale, *, external_id: str, kind: str, at: datetime, subscription: str = "") -> NormalizedOrder:
+    customer = NormalizedCustomer(external_id=f"cus_{sale.visitor}", email=sale.email, visitor_ref="",
+                                  source_updated_at=at)
+    return NormalizedOrder(
+        external_id=external_id, status="paid", kind=kind, currency=sale.currency, amount_minor=sale.amount,
+        tax_minor=0, refunded_minor=0, placed_at=at, paid_at=at,
+        visitor_ref=sale.visitor if sale.match == "metadata" and kind != "renewal" else "",
+        customer=customer if sale.match != "none" else None, subscription_external_id=subscription,
+        source_updated_at=at,
+    )
+
+
+def seed_demo_month(*, workspace: Workspace) -> None:
+    rng = random.Random(2026)  # demo data, not secrets
+    now = timezone.now()
+    hits, people = _journeys(rng, now, visitors=900)
+    touches_record(workspace=workspace, hits=hits)
+    sales = _sales(rng, people, now)
+    for sale in sales:
+        if sale.match == "email":  # identify() on the signup form
+            identity_bind(workspace_id=workspace.pk, visitor_id=sale.visitor, email=sale.email, now=sale.at)
+    connections = _connections(workspace)
+    for n, sale in enumerate(sales):
+        connection = connections[sale.processor]
+        if sale.plan == "one_time":
+            order_upsert(connection=connection, order=_order(sale, external_id=f"demo_ord_{n}", kind="one_time",
+                                                             at=sale.at), via=FirstSeenVia.WEBHOOK)
+            continue
+        sub_id = f"demo_sub_{n}"
+        subscription_upsert(connection=connection, subscription=NormalizedSubscription(
+            external_id=sub_id, status="active", customer=None, current_period_end=sale.at + timedelta(days=30),
+            cancel_at_period_end=False, canceled_at=None, ended_at=None, started_at=sale.at,
+            visitor_ref=sale.visitor if sale.match == "metadata" else "", source_updated_at=sale.at,
+        ))
+        order_upsert(connection=connection, order=_order(sale, external_id=f"demo_ord_{n}",
+                                                         kind="subscription_create", at=sale.at, subscription=sub_id),
+                     via=FirstSeenVia.WEBHOOK)
+        renewal_at = sale.at + timedelta(days=30 if sale.plan == "monthly" else 365)
+        if renewal_at < now:
+            order_upsert(connection=connection, order=_order(sale, external_id=f"demo_ord_{n}_r1", kind="renewal",
+                                                             at=renewal_at, subscription=sub_id),
+                         via=FirstSeenVia.POLL)
+    _refunds(workspace, connections, now)
+    for order_id in Order.objects.filter(workspace=workspace).values_list("pk", flat=True):
+        conversion_record(order_id=order_id)
+    visitor_sets_sync(workspace=workspace)
+
+
+def _refunds(workspace: Workspace, connections: dict[str, ProcessorConnection], now: datetime) -> None:
+    """A partial refund on the newest Stripe one-time sale and a full one on the newest Lemon Squeezy one."""
+    for processor, share in (("stripe", 50), ("lemonsqueezy", 100)):
+        order = Order.objects.filter(workspace=workspace, processor=processor, kind="one_time").first()
+        if order is None:
+            continue
+        refunded_at = min(now, order.placed_at + timedelta(days=2))
+        refund_upsert(connection=connections[processor], refund=NormalizedRefund(
+            external_id=f"demo_re_{order.external_id}", order_external_id=order.external_id, status="succeeded",
+            amount_minor=order.amount_minor * share // 100, currency=order.currency, refunded_at=refunded_at,
+            source_updated_at=refunded_at,
+        ))
