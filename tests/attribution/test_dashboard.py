@@ -195,3 +195,11 @@ def test_viewers_cannot_change_settings(shop, client):
     client.force_login(viewer)
     assert client.post("/app/settings/", {"lookback_days": "7"}).status_code == 403
     assert not RecomputeRun.objects.exists()
+
+
+def test_the_unfiltered_form_shows_the_defaults_it_reports(shop, owner_client):
+    shop.attribution_model = "time_decay"
+    shop.save()
+    html = owner_client.get("/app/").content.decode()
+    assert '<option value="30" selected>' in html
+    assert '<option value="time_decay" selected>' in html
