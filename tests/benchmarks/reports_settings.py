@@ -1,0 +1,15 @@
+"""Benchmark-only settings for the reports: production settings, the database from the environment,
+an in-memory broker (recompute tasks are run inline by the benchmark, never queued to a worker)."""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "bench-secret-key-not-for-production-0123456789abcdefghijkl")
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "YmVuY2gtZmllbGQta2V5LTAxMjM0NTY3ODlhYmNkZWY=")
+os.environ.setdefault("EMAIL_HASH_KEY", "bench-email-hash-key")
+os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
+os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+
+from trackrev.settings.base import *  # noqa: E402,F403
+
+LOGGING["root"]["level"] = "ERROR"  # noqa: F405
