@@ -84,10 +84,9 @@ def _copy(table: str, columns: list[str], rows) -> None:
 
 def generate() -> dict:
     """Workspaces, connections, visitors, touches, identities, subscriptions and orders; returns ids."""
+    from integrations.models import Order, ProcessorConnection
     from trackrev.workspaces.models import Workspace
     from trackrev.workspaces.services import api_key_create
-
-    from integrations.models import Order, ProcessorConnection
 
     rng = random.Random(20261127)
     start = END - timedelta(days=DAYS)
@@ -104,12 +103,10 @@ def generate() -> dict:
     visitors, touches, last_touch = [], [], {}
     per_ws = {ws.pk: [] for ws in workspaces}
     weights = [c[0] for c in CHANNELS]
-    n = 0
     firsts = sorted(start + timedelta(seconds=rng.uniform(0, DAYS * 86400)) for _ in range(int(TOUCHES / 2.5)))
-    for first in firsts:
+    for n, first in enumerate(firsts):
         ws = rng.choices(workspaces, shares)[0]
         vid = f"bv{n:08d}"
-        n += 1
         visitors.append((ws.pk, vid, first))
         at = first
         for _ in range(min(1 + int(rng.expovariate(1 / 1.5)), 12)):

@@ -10,6 +10,6 @@ os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 
-from trackrev.settings.base import *  # noqa: E402,F403
+from trackrev.settings.base import *  # noqa: F403
 
 LOGGING["root"]["level"] = "ERROR"  # noqa: F405
