@@ -82,6 +82,29 @@ class DailyRollup(models.Model):
         return f"{self.day} {self.model} {self.channel} {self.revenue_usd_minor}"
 
 
+TOTAL_KEY = ("day", "processor", "currency")
+
+
+class DailyTotal(models.Model):
+    """Revenue and orders per day, processor and currency. The same in every model (each model credits
+    all of an order), so the daily revenue report and native totals read this far smaller table."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    version = models.PositiveIntegerField()
+    day = models.DateField()
+    processor = models.CharField(max_length=16)
+    currency = models.CharField(max_length=3)
+    revenue_usd_minor = models.BigIntegerField(default=0)
+    revenue_minor = models.BigIntegerField(default=0)
+    conversions = models.BigIntegerField(default=0, help_text=_("Millionths of orders."))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "version", *TOTAL_KEY], name="dailytotal_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.processor} {self.revenue_usd_minor}"
+
+
 class VisitorSetDay(models.Model):
     """The visitors (Visitor ids, as a serialized Roaring bitmap) that touched a channel on a day, so
     distinct visitors over any date range are an exact union of a few small sets."""

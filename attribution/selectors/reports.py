@@ -12,7 +12,7 @@ from django.utils import timezone
 from pyroaring import BitMap
 
 from attribution.credit_models import WEIGHT_SCALE
-from attribution.models import AttributionState, DailyRollup, VisitorSetDay
+from attribution.models import AttributionState, DailyRollup, DailyTotal, VisitorSetDay
 from attribution.services.visitors import touches_with_visitor_numbers
 from trackrev.workspaces.models import Workspace
 
@@ -127,15 +127,22 @@ def channel_report(
     )
 
 
+def _totals(*, workspace: Workspace, start: date, end: date, processor: str | None):
+    rows = DailyTotal.objects.filter(
+        workspace=workspace, version=served_version(workspace), day__gte=start, day__lte=end
+    )
+    return rows.filter(processor=processor) if processor else rows
+
+
 def revenue_daily(
     *, workspace: Workspace, start: date, end: date, model: str, processor: str | None = None
 ) -> list[DayRevenue]:
-    """One entry per day, oldest first, zero-filled. Each order's weights sum to one per model, so
-    the conversions of a day are exactly its number of orders."""
+    """One entry per day, oldest first, zero-filled. Every model credits all of each order's revenue,
+    so a day's revenue and orders are the same in each: they come from the daily totals. `model` is
+    kept for the API's symmetry (and would matter once a report filters by channel)."""
     sums = {
         s["day"]: (s["usd"], s["conversions"])
-        for s in _rollups(workspace=workspace, start=start, end=end, processor=processor)
-        .filter(model=model)
+        for s in _totals(workspace=workspace, start=start, end=end, processor=processor)
         .values("day")
         .annotate(usd=Sum("revenue_usd_minor"), conversions=Sum("conversions"))
         .order_by()
@@ -169,10 +176,9 @@ def native_totals(
     *, workspace: Workspace, start: date, end: date, processor: str | None = None
 ) -> list[tuple[str, str, int]]:
     """(processor, currency, revenue in that currency's minor units), to reconcile against each
-    processor's own dashboard. Any one model holds every order exactly once."""
+    processor's own dashboard."""
     sums = (
-        _rollups(workspace=workspace, start=start, end=end, processor=processor)
-        .filter(model="last_touch")
+        _totals(workspace=workspace, start=start, end=end, processor=processor)
         .values("processor", "currency")
         .annotate(native=Sum("revenue_minor"))
         .order_by("processor", "currency")

@@ -1,10 +1,9 @@
 """The ORDER_CONSUMERS entry of attribution: match by email when nothing else matched, then credit."""
 
-from integrations.services.ledger import order_match_visitor
-
 from attribution.models import Identity
 from attribution.services.credits import order_credits_refresh
 from integrations.models import MatchedBy, Order
+from integrations.services.ledger import order_match_visitor
 
 
 def conversion_record(*, order_id: int) -> None:

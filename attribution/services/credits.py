@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from django.db import connection, transaction
 
 from attribution import credit_models as cm
-from attribution.models import AttributionState, Credit, DailyRollup, RecomputeRun, RecomputeStatus
-from attribution.models.credits import ROLLUP_KEY
+from attribution.models import AttributionState, Credit, DailyRollup, DailyTotal, RecomputeRun, RecomputeStatus
+from attribution.models.credits import ROLLUP_KEY, TOTAL_KEY
 from attribution.services.journeys import ModelWeights, order_weights
 from integrations.models import Order, OrderKind
 from trackrev.workspaces.models import Workspace
@@ -56,42 +56,53 @@ def credits_build(*, order: Order, weights: ModelWeights, version: int, tz: zone
     return rows
 
 
-def _rollup_contribution(rows: Iterable) -> dict[tuple, list[int]]:
-    """(model, day, processor, currency, channel, group, campaign) → [usd, native, conversions]."""
+def _contribution(rows: Iterable, key: tuple[str, ...], *, model: str | None) -> dict[tuple, list[int]]:
+    """(model?, *key) → [usd, native, conversions] of the rows (of one model only when `model` is given)."""
     sums: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
     for row in rows:
-        key = (row.model, *(getattr(row, f) for f in ROLLUP_KEY))
-        sums[key][0] += row.revenue_usd_minor
-        sums[key][1] += row.revenue_minor
-        sums[key][2] += row.weight
+        if model is not None and row.model != model:
+            continue
+        k = tuple(getattr(row, f) for f in key) if model else (row.model, *(getattr(row, f) for f in key))
+        sums[k][0] += row.revenue_usd_minor
+        sums[k][1] += row.revenue_minor
+        sums[k][2] += row.weight
     return sums
 
 
-def rollups_apply_delta(*, workspace_id: int, version: int, old: Iterable, new: Iterable) -> None:
-    """Add `new` and subtract `old` rows' contributions with one upsert per changed rollup row
-    (INSERT … ON CONFLICT DO UPDATE: the same statement on SQLite and PostgreSQL)."""
-    delta = _rollup_contribution(new)
-    for key, (usd, native, conversions) in _rollup_contribution(old).items():
-        delta[key][0] -= usd
-        delta[key][1] -= native
-        delta[key][2] -= conversions
+def _upsert_delta(table_model, dims: list[str], delta: dict[tuple, list[int]], *, workspace_id: int, version: int):
+    """One INSERT … ON CONFLICT DO UPDATE adding each delta (the same statement on SQLite and PostgreSQL),
+    then rows that fell to zero are dropped."""
     params = [(workspace_id, version, *key, *values) for key, values in delta.items() if any(values)]
     if not params:
         return
-    table = DailyRollup._meta.db_table
-    dims = ["workspace_id", "version", "model", *ROLLUP_KEY]
+    table = table_model._meta.db_table
+    columns = ["workspace_id", "version", *dims]
     sums = ["revenue_usd_minor", "revenue_minor", "conversions"]
     sql = (
-        f"INSERT INTO {table} ({', '.join(dims + sums)}) VALUES ({', '.join(['%s'] * (len(dims) + len(sums)))}) "  # noqa: S608
-        f"ON CONFLICT ({', '.join(dims)}) DO UPDATE SET "
+        f"INSERT INTO {table} ({', '.join(columns + sums)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * (len(columns) + len(sums)))}) "
+        f"ON CONFLICT ({', '.join(columns)}) DO UPDATE SET "
         + ", ".join(f"{s} = {table}.{s} + excluded.{s}" for s in sums)
     )
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
-    DailyRollup.objects.filter(
-        workspace_id=workspace_id, version=version, day__in={p[3] for p in params},
+    day = dims.index("day") + 2
+    table_model.objects.filter(
+        workspace_id=workspace_id, version=version, day__in={p[day] for p in params},
         revenue_usd_minor=0, revenue_minor=0, conversions=0,
     ).delete()
+
+
+def rollups_apply_delta(*, workspace_id: int, version: int, old: list, new: list) -> None:
+    """Add `new` and subtract `old` credit rows in the daily rollups and the daily totals."""
+    for table_model, key, model in ((DailyRollup, ROLLUP_KEY, None), (DailyTotal, TOTAL_KEY, cm.LAST_TOUCH)):
+        delta = _contribution(new, key, model=model)
+        for k, (usd, native, conversions) in _contribution(old, key, model=model).items():
+            delta[k][0] -= usd
+            delta[k][1] -= native
+            delta[k][2] -= conversions
+        dims = list(key) if model else ["model", *key]
+        _upsert_delta(table_model, dims, delta, workspace_id=workspace_id, version=version)
 
 
 def live_versions(*, workspace: Workspace, state: AttributionState) -> list[int]:

@@ -7,8 +7,9 @@ from django.db import transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
 
-from attribution.models import Credit, DailyRollup, RecomputeRun, RecomputeStatus
-from attribution.models.credits import ROLLUP_KEY
+from attribution.credit_models import LAST_TOUCH
+from attribution.models import Credit, DailyRollup, DailyTotal, RecomputeRun, RecomputeStatus
+from attribution.models.credits import ROLLUP_KEY, TOTAL_KEY
 from attribution.services.credits import attribution_state_get, orders_credit
 from attribution.services.visitors import visitor_sets_rebuild
 from integrations.models import Order
@@ -57,8 +58,24 @@ def _batch(run_id: int) -> tuple[RecomputeRun, bool]:
 
 
 def rollups_build(*, workspace: Workspace, version: int) -> int:
-    """The rollups of a version, from its credits in one aggregate (used when a recompute completes)."""
+    """The rollups and daily totals of a version, from its credits in one aggregate each (used when a
+    recompute completes)."""
     DailyRollup.objects.filter(workspace=workspace, version=version).delete()
+    DailyTotal.objects.filter(workspace=workspace, version=version).delete()
+    totals = (
+        Credit.objects.filter(workspace=workspace, version=version, model=LAST_TOUCH)
+        .values(*TOTAL_KEY)
+        .annotate(usd=Sum("revenue_usd_minor"), native=Sum("revenue_minor"), conversions=Sum("weight"))
+        .order_by()
+    )
+    DailyTotal.objects.bulk_create(
+        [
+            DailyTotal(workspace=workspace, version=version, **{k: t[k] for k in TOTAL_KEY},
+                       revenue_usd_minor=t["usd"], revenue_minor=t["native"], conversions=t["conversions"])
+            for t in totals
+        ],
+        batch_size=1000,
+    )
     sums = (
         Credit.objects.filter(workspace=workspace, version=version)
         .values("model", *ROLLUP_KEY)
@@ -91,6 +108,7 @@ def _finish(run_id: int) -> RecomputeRun:
     run.save(update_fields=["status", "finished_at"])
     Credit.objects.filter(workspace=run.workspace, version__lt=run.version).delete()
     DailyRollup.objects.filter(workspace=run.workspace, version__lt=run.version).delete()
+    DailyTotal.objects.filter(workspace=run.workspace, version__lt=run.version).delete()
     return run
 
 

@@ -108,3 +108,11 @@ def test_rollup_reports_equal_a_from_scratch_computation(
                 total = reference_report(workspace=workspace, start=start, end=end, model=model, processor=processor)
                 assert sum(d.revenue_usd_minor for d in days) == sum(r for _, _, r in total.values())
                 assert sum(d.orders for d in days) * 1_000_000 == sum(c for _, c, _ in total.values())
+    # Day by day (the daily totals table), for every processor filter.
+    start, end = ranges[1]
+    for processor in [None, *PROCESSORS]:
+        for day in revenue_daily(workspace=workspace, start=start, end=end, model="linear", processor=processor):
+            expected = reference_report(workspace=workspace, start=day.date, end=day.date, model="linear",
+                                        processor=processor)
+            assert day.revenue_usd_minor == sum(r for _, _, r in expected.values()), (day, processor)
+            assert day.orders * 1_000_000 == sum(c for _, c, _ in expected.values()), (day, processor)
