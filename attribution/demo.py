@@ -84,7 +84,9 @@ def _sales(rng: random.Random, people: list[tuple[str, datetime]], now: datetime
             continue
         processor, _, currency = rng.choices(PROCESSORS, [w for _, w, _ in PROCESSORS])[0]
         plan, amount, _ = rng.choices(PLANS, [w for _, _, w in PLANS])[0]
-        at = min(now - timedelta(minutes=1), last + timedelta(minutes=rng.uniform(3, 600)))
+        at = last + timedelta(minutes=rng.uniform(3, 600))
+        if at >= now:  # would buy in the future: not yet
+            continue
         match = rng.choices(["metadata", "email", "none"], [75, 15, 10])[0]
         sales.append(Sale(processor, currency, plan, amount, at, visitor, f"{visitor}@customers.test", match))
     return sales

@@ -27,9 +27,6 @@ class ReportFilterForm(forms.Form):
     def __init__(self, *args, workspace, today: date, **kwargs):
         super().__init__(*args, **kwargs)
         self.workspace, self.today = workspace, today
-        # What an unfiltered page shows, so that submitting the form keeps it.
-        self.fields["model"].initial = workspace.attribution_model
-        self.fields["range"].initial = "30"
 
     def clean(self):
         data = super().clean()

@@ -36,10 +36,13 @@ RECOMPUTE_FIELDS = {"lookback_days": "Lookback window changed", "timezone": "Tim
 
 
 def _filters(request, workspace):
-    form = ReportFilterForm(request.GET or None, workspace=workspace, today=workspace_today(workspace))
-    if request.GET and form.is_valid():
+    """The filter form bound to the query merged over the defaults, so that it shows what is reported."""
+    today = workspace_today(workspace)
+    data = {"model": workspace.attribution_model, "range": "30", "group_by": "channel", **request.GET.dict()}
+    form = ReportFilterForm(data, workspace=workspace, today=today)
+    if form.is_valid():
         return form, form.cleaned_data
-    fallback = ReportFilterForm({}, workspace=workspace, today=workspace_today(workspace))
+    fallback = ReportFilterForm({}, workspace=workspace, today=today)
     fallback.is_valid()
     return form, fallback.cleaned_data
 

@@ -203,3 +203,5 @@ def test_the_unfiltered_form_shows_the_defaults_it_reports(shop, owner_client):
     html = owner_client.get("/app/").content.decode()
     assert '<option value="30" selected>' in html
     assert '<option value="time_decay" selected>' in html
+    html = owner_client.get("/app/?compare=on").content.decode()  # a partial query keeps the other defaults
+    assert '<option value="30" selected>' in html and "Top channels · 30 days" in html
