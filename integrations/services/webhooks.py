@@ -1,6 +1,7 @@
 """The webhook inbox: store verified deliveries raw, then process them in a task (idempotent, replayable)."""
 
 import logging
+import time
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -37,12 +38,31 @@ def _enqueue(event_id: int) -> None:
     transaction.on_commit(lambda: current_app.send_task(PROCESS_TASK, args=[event_id]))
 
 
+# Active connections seen recently by this process: the lookup is most of an acknowledgement's cost.
+# A disabled connection or a new secret takes effect within CONNECTION_TTL seconds in every process.
+CONNECTION_TTL = 5.0
+_recent: dict[tuple[str, str], tuple[float, ProcessorConnection]] = {}
+
+
 def webhook_connection_get(*, processor: str, workspace_public_id: str) -> ProcessorConnection | None:
-    return (
+    key = (processor, workspace_public_id)
+    cached = _recent.get(key)
+    if cached and cached[0] > time.monotonic():
+        return cached[1]
+    connection = (
         ProcessorConnection.objects.select_related("workspace")
         .filter(processor=processor, workspace__public_id=workspace_public_id, status=ConnectionStatus.ACTIVE)
         .first()
     )
+    if connection is None:
+        _recent.pop(key, None)
+    else:
+        _recent[key] = (time.monotonic() + CONNECTION_TTL, connection)
+    return connection
+
+
+def webhook_connection_forget() -> None:
+    _recent.clear()
 
 
 def webhook_event_receive(
@@ -58,7 +78,7 @@ def webhook_event_receive(
     handled = adapter.handles(event_type)
     kept = {name: value for name, value in lower_headers(headers).items() if name in KEPT_HEADERS}
     try:
-        with transaction.atomic():
+        with transaction.atomic():  # the unique key settles duplicates, also inside a caller's transaction
             event = WebhookEvent.objects.create(
                 workspace_id=connection.workspace_id,
                 connection=connection,

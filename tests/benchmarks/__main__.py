@@ -3,7 +3,7 @@
 import importlib
 import sys
 
-BENCHMARKS: list[str] = ["reports"]
+BENCHMARKS: list[str] = ["webhook", "reports"]
 
 
 def main(names: list[str]) -> None:
