@@ -47,6 +47,8 @@ class Touch(models.Model):
     click_id_type = models.CharField(max_length=16, blank=True)
     click_id = models.CharField(max_length=255, blank=True)
     partner_code = models.CharField(max_length=64, blank=True, help_text="via / ref parameter")
+    # Set when the hit went through the ingest buffer: replaying a batch never duplicates a touch.
+    hit_id = models.CharField(max_length=32, null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         indexes = [
