@@ -11,7 +11,6 @@ from django.views.decorators.csrf import csrf_exempt
 from attribution.channels.hosts import host_of
 from attribution.pixel import wire
 from attribution.pixel.bots import is_bot
-from attribution.pixel.ratelimit import rate_limited
 from attribution.selectors.pixel import pixel_site_get
 from attribution.services.pixel import hit_ingest
 
@@ -85,7 +84,6 @@ def collect(request):
         return _status(403, origin)
     if hit.automated or is_bot(request.headers.get("User-Agent", "")):
         return _status(204, origin)  # nothing stored; a bot learns nothing from the answer
-    if rate_limited(workspace_id=site.id, ip=client_ip(request)):
+    if not hit_ingest(site=site, hit=hit, ip=client_ip(request)):
         return _status(429, origin)
-    hit_ingest(site=site, hit=hit)
     return _status(204, origin)

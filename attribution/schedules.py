@@ -1,6 +1,14 @@
+from datetime import timedelta
+
 from celery.schedules import crontab
 
 SCHEDULE: dict = {
+    # Landings buffered in Redis by /collect become touches within seconds.
+    "attribution-touches-flush": {
+        "task": "attribution.touches_flush",
+        "schedule": timedelta(seconds=10),
+        "options": {"expires": 9},
+    },
     # Copy the pixel's monthly event counters from the cache into UsageMonth (trackrev.workspaces).
     "workspaces-usage-flush": {
         "task": "workspaces.usage_flush",

@@ -4,6 +4,7 @@ from celery import shared_task
 
 from attribution.services.channels import touches_reclassify as touches_reclassify_service
 from attribution.services.conversions import conversion_record as conversion_record_service
+from attribution.services.pixel import touches_flush as touches_flush_service
 from attribution.services.recompute import workspace_recompute_run, workspace_recompute_start
 from attribution.services.visitors import visitor_sets_sync
 from trackrev.workspaces.models import Workspace
@@ -38,3 +39,9 @@ def channel_rules_applied(workspace_id: int) -> None:
 def touches_reclassify(workspace_id: int) -> int:
     """Re-apply the workspace's channel rules to its stored touches (after a rule changed)."""
     return touches_reclassify_service(workspace_id=workspace_id)
+
+
+@shared_task(name="attribution.touches_flush", acks_late=True)
+def touches_flush() -> int:
+    """Move pixel hits buffered in Redis into touches (a no-op without Redis)."""
+    return touches_flush_service()

@@ -4,17 +4,17 @@ process counts against the same limit."""
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+
+from trackrev.common.counters import counters_incr
 
 WINDOW_SECONDS = 60
+KEY_TTL = WINDOW_SECONDS * 2
+
+
+def rate_key(*, workspace_id: int, ip: str) -> str:
+    return f"pixel:rl:{workspace_id}:{ip}:{int(time.time()) // WINDOW_SECONDS}"
 
 
 def rate_limited(*, workspace_id: int, ip: str) -> bool:
-    key = f"pixel:rl:{workspace_id}:{ip}:{int(time.time()) // WINDOW_SECONDS}"
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        if cache.add(key, 1, timeout=WINDOW_SECONDS * 2):
-            return False
-        count = cache.incr(key)
+    [count] = counters_incr([(rate_key(workspace_id=workspace_id, ip=ip), KEY_TTL)])
     return count > settings.PIXEL_RATE_LIMIT_PER_MINUTE

@@ -5,23 +5,42 @@ the demo generator, the benchmark and imports: classify the raw landing, append 
 """
 
 import datetime as dt
+import json
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from attribution.channels import Landing, classify
+from attribution.channels.hosts import host_of
 from attribution.models import Identity, Touch, Visitor
+from attribution.pixel.buffer import buffer_read, buffer_trim, hit_payload, page_view_count, redis_cache
+from attribution.pixel.ratelimit import KEY_TTL as RATE_KEY_TTL
+from attribution.pixel.ratelimit import rate_key, rate_limited
 from attribution.pixel.wire import IDENTIFY, Hit
 from attribution.selectors.pixel import PixelSite, pixel_site_load
 from trackrev.common.emails import email_digest
 from trackrev.workspaces.models import Workspace
-from trackrev.workspaces.usage import quota_exceeded, usage_event_record
+from trackrev.workspaces.usage import (
+    COUNTER_TTL,
+    month_start,
+    plan_quota,
+    quota_exceeded,
+    usage_counter_seed,
+    usage_event_record,
+    usage_key,
+)
+
+logger = logging.getLogger(__name__)
+FLUSH_BATCH = 1000
+FLUSH_LOCK = "pixel:flush-lock"
+FLUSH_LOCK_TTL = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +112,7 @@ def touch_build(*, site: PixelSite, visitor_id: str, landing: Landing, occurred_
     )
 
 
-def _append(touches: list[Touch]) -> None:
+def _append(touches: list[Touch], *, ignore_conflicts: bool = False) -> None:
     first_seen: dict[tuple[int, str], dt.datetime] = {}
     for touch in touches:
         key = (touch.workspace_id, touch.visitor_id)
@@ -101,7 +120,33 @@ def _append(touches: list[Touch]) -> None:
     visitors = [Visitor(workspace_id=ws, visitor_id=v, created_at=at) for (ws, v), at in first_seen.items()]
     with transaction.atomic():
         Visitor.objects.bulk_create(visitors, ignore_conflicts=True)
-        Touch.objects.bulk_create(touches)
+        Touch.objects.bulk_create(touches, ignore_conflicts=ignore_conflicts)
+
+
+@lru_cache(maxsize=1)
+def _append_one_sql() -> tuple[str, tuple]:
+    quote = connection.ops.quote_name
+    fields = tuple(f for f in Touch._meta.concrete_fields if not f.primary_key)
+    visitors, touches = quote(Visitor._meta.db_table), quote(Touch._meta.db_table)
+    columns, params = ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
+    # Identifiers come from the models; every value is a parameter.
+    sql = (
+        f"WITH visitor AS (INSERT INTO {visitors} (workspace_id, visitor_id, created_at) VALUES (%s, %s, %s) "  # noqa: S608
+        f"ON CONFLICT DO NOTHING) INSERT INTO {touches} ({columns}) VALUES ({params})"
+    )
+    return sql, fields
+
+
+def _append_one(touch: Touch) -> None:
+    """The hot path's only write. On PostgreSQL one statement (visitor insert-if-new + touch append)
+    in autocommit: one round trip, one commit."""
+    if connection.vendor != "postgresql" or not connection.get_autocommit():
+        _append([touch])
+        return
+    sql, fields = _append_one_sql()
+    values = [f.get_db_prep_save(getattr(touch, f.attname), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [touch.workspace_id, touch.visitor_id, touch.occurred_at, *values])
 
 
 def touches_record(*, workspace: Workspace, hits: Iterable[LandingHit], batch_size: int = 1000) -> int:
@@ -156,18 +201,92 @@ def identity_bind(*, workspace_id: int, visitor_id: str, email: str, now: dt.dat
         )
 
 
-def hit_ingest(*, site: PixelSite, hit: Hit, now: dt.datetime | None = None) -> Touch | None:
-    """Record a validated hit from a real browser: identities are bound; page views are counted
-    and, when they are landings and the plan's quota allows, appended as touches."""
+def _maybe_landing(hit: Hit) -> bool:
+    """Cheap pre-check: a hit without session start, query string or foreign referrer is a plain
+    page view that only counts toward usage (classify() decides for the rest)."""
+    if hit.session_start or "?" in hit.url:
+        return True
+    return bool(hit.referrer) and host_of(hit.referrer) != host_of(hit.url)
+
+
+def hit_ingest(*, site: PixelSite, hit: Hit, ip: str, now: dt.datetime | None = None) -> bool:
+    """Record a validated hit from a real browser; False when the client is over the rate limit.
+    Identities are bound; page views are counted and, when they are landings within the plan's
+    quota, recorded as touches (through the Redis buffer when the cache is Redis)."""
     now = now or timezone.now()
     if hit.kind == IDENTIFY:
+        if rate_limited(workspace_id=site.id, ip=ip):
+            return False
         identity_bind(workspace_id=site.id, visitor_id=hit.visitor_id, email=hit.email, now=now)
-        return None
+        return True
+    backend = redis_cache()
+    if backend is not None:
+        payload = (
+            hit_payload(workspace_id=site.id, visitor_id=hit.visitor_id, url=hit.url, referrer=hit.referrer,
+                        session_start=hit.session_start, at=now.timestamp())
+            if _maybe_landing(hit) else ""
+        )
+        allowed, total = page_view_count(
+            backend, rate_key=rate_key(workspace_id=site.id, ip=ip), rate_ttl=RATE_KEY_TTL,
+            rate_limit=settings.PIXEL_RATE_LIMIT_PER_MINUTE, usage_key=usage_key(site.id, month_start(now)),
+            usage_ttl=COUNTER_TTL, quota=plan_quota(site.plan), payload=payload,
+        )
+        if allowed:
+            usage_counter_seed(workspace_id=site.id, total=total, now=now)
+        return allowed
+    if rate_limited(workspace_id=site.id, ip=ip):
+        return False
     events = usage_event_record(workspace_id=site.id, now=now)
-    if quota_exceeded(plan=site.plan, events=events):
-        return None
+    if quota_exceeded(plan=site.plan, events=events) or not _maybe_landing(hit):
+        return True
     landing = Landing.from_url(hit.url, referrer=hit.referrer, session_start=hit.session_start)
     touch = touch_build(site=site, visitor_id=hit.visitor_id, landing=landing, occurred_at=now)
     if touch is not None:
-        _append([touch])
-    return touch
+        _append_one(touch)
+    return True
+
+
+def _buffered_touches(items: list[bytes]) -> list[Touch]:
+    sites: dict[int, PixelSite | None] = {}
+    touches = []
+    for raw in items:
+        try:
+            data = json.loads(raw)
+            workspace_id, hit_id = int(data["ws"]), str(data["h"])
+            landing = Landing.from_url(str(data["u"]), referrer=str(data["r"]), session_start=bool(data["s"]))
+            visitor_id, occurred_at = str(data["v"]), dt.datetime.fromtimestamp(float(data["t"]), dt.UTC)
+        except (ValueError, KeyError, TypeError):
+            logger.warning("skipping a malformed buffered hit")
+            continue
+        if workspace_id not in sites:
+            workspace = Workspace.objects.filter(pk=workspace_id).first()
+            sites[workspace_id] = pixel_site_load(workspace=workspace) if workspace else None
+        site = sites[workspace_id]
+        touch = site and touch_build(site=site, visitor_id=visitor_id, landing=landing, occurred_at=occurred_at)
+        if touch:
+            touch.hit_id = hit_id
+            touches.append(touch)
+    return touches
+
+
+def touches_flush(*, batch_size: int = FLUSH_BATCH, max_batches: int = 10_000) -> int:
+    """Move buffered hits into touches, oldest first, one transaction per batch; the batch leaves
+    Redis only after its commit, and hit ids make a replayed batch harmless. One flusher at a time.
+    Returns how many touches were stored."""
+    backend = redis_cache()
+    if backend is None or not backend.add(FLUSH_LOCK, 1, timeout=FLUSH_LOCK_TTL):
+        return 0
+    stored = 0
+    try:
+        for _ in range(max_batches):
+            items = buffer_read(backend, count=batch_size)
+            if not items:
+                break
+            touches = _buffered_touches(items)
+            if touches:
+                _append(touches, ignore_conflicts=True)
+            buffer_trim(backend, count=len(items))
+            stored += len(touches)
+    finally:
+        backend.delete(FLUSH_LOCK)
+    return stored

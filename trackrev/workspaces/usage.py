@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from trackrev.common.counters import counters_incr
 from trackrev.workspaces.models import Plan, UsageMonth, Workspace
 
 FREE_MONTHLY_EVENTS = 1000
@@ -22,7 +23,7 @@ def month_start(when: dt.datetime | None = None) -> dt.date:
     return (when or timezone.now()).astimezone(dt.UTC).date().replace(day=1)
 
 
-def _key(workspace_id: int, month: dt.date) -> str:
+def usage_key(workspace_id: int, month: dt.date) -> str:
     return f"usage:{workspace_id}:{month:%Y%m}"
 
 
@@ -33,26 +34,38 @@ def _stored(workspace_id: int, month: dt.date) -> int:
 
 def usage_event_record(*, workspace_id: int, now: dt.datetime | None = None) -> int:
     """Count one event; returns the month's total including it."""
-    key = _key(workspace_id, month_start(now))
-    try:
-        return cache.incr(key)
-    except ValueError:
-        total = _stored(workspace_id, month_start(now)) + 1
-        if cache.add(key, total, timeout=COUNTER_TTL):
-            return total
-        return cache.incr(key)
+    [total] = counters_incr([(usage_key(workspace_id, month_start(now)), COUNTER_TTL)])
+    return usage_counter_seed(workspace_id=workspace_id, total=total, now=now)
+
+
+def usage_counter_seed(*, workspace_id: int, total: int, now: dt.datetime | None = None) -> int:
+    """A counter that just started (`total` 1) is the month's first event or a counter the cache
+    lost: continue from the stored total. Returns the month's total."""
+    if total != 1:
+        return total
+    month = month_start(now)
+    stored = _stored(workspace_id, month)
+    if stored:
+        [total] = counters_incr([(usage_key(workspace_id, month), COUNTER_TTL)], amount=stored)
+    return total
 
 
 def usage_month_events(*, workspace_id: int, now: dt.datetime | None = None) -> int:
     """The month's events so far: the live counter, else the last flushed total."""
     month = month_start(now)
-    live = cache.get(_key(workspace_id, month))
+    live = cache.get(usage_key(workspace_id, month))
     return live if live is not None else _stored(workspace_id, month)
+
+
+def plan_quota(plan: str) -> int:
+    """Monthly events whose touches are stored; 0 means no limit."""
+    return FREE_MONTHLY_EVENTS if plan == Plan.FREE else 0
 
 
 def quota_exceeded(*, plan: str, events: int) -> bool:
     """Past the Free plan's monthly events, new touches are not stored (hits still answer 204)."""
-    return plan == Plan.FREE and events > FREE_MONTHLY_EVENTS
+    quota = plan_quota(plan)
+    return bool(quota) and events > quota
 
 
 def usage_flush(*, workspace_ids: Iterable[int] | None = None, now: dt.datetime | None = None) -> int:
@@ -65,7 +78,7 @@ def usage_flush(*, workspace_ids: Iterable[int] | None = None, now: dt.datetime 
     changed = 0
     for start in range(0, len(ids), 500):
         batch = ids[start : start + 500]
-        keys = {_key(ws, month): (ws, month) for ws in batch for month in months}
+        keys = {usage_key(ws, month): (ws, month) for ws in batch for month in months}
         live = {keys[k]: v for k, v in cache.get_many(list(keys)).items()}
         if live:
             changed += _store(live, now)
@@ -97,7 +110,7 @@ def usage_last_event_at(*, workspace_id: int, now: dt.datetime | None = None) ->
     ahead of the stored total."""
     now = now or timezone.now()
     month = month_start(now)
-    live = cache.get(_key(workspace_id, month))
+    live = cache.get(usage_key(workspace_id, month))
     row = UsageMonth.objects.filter(workspace_id=workspace_id).order_by("-month").first()
     if live is not None and (row is None or row.month != month or live > row.events):
         return now
