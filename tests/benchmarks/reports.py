@@ -99,25 +99,30 @@ def generate() -> dict:
     }
     key = api_key_create(workspace=workspaces[0], name="bench").raw_key
 
-    # Visitors in order of first visit (so their ids grow with time, as in production), 2.5 touches each.
-    visitors, touches, last_touch = [], [], {}
+    # Visitors in order of first visit (so their ids grow with time, as in production), ~2 touches each;
+    # a few surplus touches are then dropped at random so that exactly TOUCHES remain.
+    visitors, touches = [], []
     per_ws = {ws.pk: [] for ws in workspaces}
     weights = [c[0] for c in CHANNELS]
-    firsts = sorted(start + timedelta(seconds=rng.uniform(0, DAYS * 86400)) for _ in range(int(TOUCHES / 2.5)))
+    firsts = sorted(start + timedelta(seconds=rng.uniform(0, DAYS * 86400)) for _ in range(int(TOUCHES / 1.9)))
     for n, first in enumerate(firsts):
         ws = rng.choices(workspaces, shares)[0]
         vid = f"bv{n:08d}"
         visitors.append((ws.pk, vid, first))
+        per_ws[ws.pk].append(vid)
         at = first
         for _ in range(min(1 + int(rng.expovariate(1 / 1.5)), 12)):
-            if at >= END or len(touches) >= TOUCHES:
+            if at >= END:
                 break
             _, channel, group, campaigns = rng.choices(CHANNELS, weights)[0]
             touches.append((ws.pk, vid, at, channel, group, rng.choice(campaigns), "", "", "", "", "",
                             "https://bench.test/", "", "", ""))
-            last_touch[vid] = at
             at += timedelta(hours=rng.expovariate(1 / 60))
-        per_ws[ws.pk].append(vid)
+    drop = set(rng.sample(range(len(touches)), max(0, len(touches) - TOUCHES)))
+    touches = [t for i, t in enumerate(touches) if i not in drop]
+    last_touch = {}
+    for touch in touches:
+        last_touch[touch[1]] = max(last_touch.get(touch[1], touch[2]), touch[2])
     _copy("attribution_visitor", ["workspace_id", "visitor_id", "created_at"], visitors)
     _copy("attribution_touch", ["workspace_id", "visitor_id", "occurred_at", "channel", "channel_group", "campaign",
                                 "source", "medium", "term", "content", "referrer", "landing_url", "click_id_type",
