@@ -1,5 +1,6 @@
 """The contract every processor adapter passes. Add a kit per processor to KITS when adding an adapter."""
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -8,10 +9,12 @@ import pytest
 import time_machine
 
 from integrations.processors.base import ProcessorAdapter
-from integrations.processors.errors import SignatureInvalid, SignatureStale
+from integrations.processors.errors import ProcessorRejected, SignatureInvalid, SignatureStale
+from integrations.processors.http import HttpClient
 from integrations.processors.registry import ADAPTERS
 from integrations.processors.types import ConnectionCredentials, OrderChange, ParsedEvent
 from tests.integrations import polar
+from tests.integrations.fake_polar import FakePolar
 
 NOW = dt.datetime(2026, 9, 3, 14, 22, 6, tzinfo=dt.UTC)
 
@@ -23,6 +26,18 @@ class Kit:
     sign: Callable[..., dict]  # (body, secret, at=…) → headers exactly as the processor sends them
     expected_order_external_id: str
     expected_amount_minor: int
+    # (token, orders to serve created after `since`) → a context manager of a local fake API's base URL,
+    # plus a way to wrap one served object as a delivery of the order event
+    fake_api: Callable[..., contextlib.AbstractContextManager]
+    as_event: Callable[[dict], dict]
+
+
+@contextlib.contextmanager
+def polar_fake(token: str, orders: int, since: dt.datetime):
+    with FakePolar(token=token) as fake:
+        for i in range(orders):
+            fake.add_order(created_at=since + dt.timedelta(minutes=i + 1))
+        yield fake.base_url, fake.orders
 
 
 KITS = {
@@ -32,6 +47,8 @@ KITS = {
         sign=polar.sign,
         expected_order_external_id="0b6f3c2e-7a41-4d8e-9f1b-2c5a8e9d4f10",
         expected_amount_minor=4410,
+        fake_api=polar_fake,
+        as_event=lambda data: {**polar.payload("order_created_purchase"), "data": data},
     ),
 }
 
@@ -123,3 +140,35 @@ def test_signature_inside_the_window_is_accepted(case, offset):
 def test_unknown_event_type_is_not_handled(case):
     adapter, _, _ = case
     assert not adapter.handles("benefit_grant.created")
+
+
+def api_adapter(case, base_url: str, token: str) -> ProcessorAdapter:
+    adapter, kit, _ = case
+    creds = ConnectionCredentials(api_token=token, webhook_secret=kit.secret, api_base_url=base_url, options={})
+    return type(adapter)(creds, http=HttpClient(base_url=base_url, token=token, sleep=lambda s: None))
+
+
+def test_list_changes_pages_through_everything_and_matches_the_webhook_mapping(case):
+    """Webhook and poll share the mapping: the same object gives the same normalized order."""
+    _, kit, _ = case
+    since = NOW - dt.timedelta(days=2)
+    with kit.fake_api("tok", 230, since) as (base_url, served):
+        adapter = api_adapter(case, base_url, "tok")
+        pages = list(adapter.list_changes(since=since))
+        listed = {c.order.external_id: c.order for p in pages for c in p.changes if isinstance(c, OrderChange)}
+        fetched = adapter.fetch_order(external_id=served[7]["id"])
+        adapter.check_credentials()
+
+    assert len(listed) == 230
+    assert all(page.pages >= page.page or not page.changes for page in pages)
+    assert fetched == listed[served[7]["id"]]
+    body = polar.encode(kit.as_event(served[7]))
+    (change,) = adapter.parse_event(body=body, headers={}).changes
+    assert change.order == listed[served[7]["id"]]
+
+
+def test_a_bad_token_is_rejected_with_its_status(case):
+    _, kit, _ = case
+    with kit.fake_api("tok", 0, NOW) as (base_url, _), pytest.raises(ProcessorRejected) as error:
+        api_adapter(case, base_url, "wrong").check_credentials()
+    assert error.value.status_code == 401
