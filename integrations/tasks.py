@@ -19,6 +19,16 @@ def webhook_event_process(event_id: int) -> None:
     webhook_services.webhook_event_process(event_id=event_id)
 
 
+@shared_task(name="integrations.webhook_events_process")
+def webhook_events_process(event_ids: list[int]) -> None:
+    """A batch published by the web processes (integrations.dispatch); transient failures retry one by one."""
+    for event_id in event_ids:
+        try:
+            webhook_services.webhook_event_process(event_id=event_id)
+        except ProcessorUnavailable:
+            webhook_event_process.apply_async(args=[event_id], countdown=30)
+
+
 @shared_task(name="integrations.webhook_events_sweep")
 def webhook_events_sweep() -> int:
     return webhook_services.webhook_events_sweep()

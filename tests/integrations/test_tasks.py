@@ -17,6 +17,7 @@ def test_every_order_consumer_is_a_registered_task(registered):
 def test_integration_tasks_are_registered_under_pinned_names(registered):
     assert {
         "integrations.webhook_event_process",
+        "integrations.webhook_events_process",
         "integrations.webhook_events_sweep",
         "integrations.connection_reconcile",
         "integrations.reconcile_all",
@@ -62,3 +63,46 @@ def test_ledger_change_enqueues_every_consumer_on_commit_with_the_order_id(
         assert sent == []  # nothing before commit
     order_id = Order.objects.get().pk
     assert sent == [("attribution.conversion_record", [order_id]), ("affiliates.commission_sync_for_order", [order_id])]
+
+
+def test_dispatch_batches_committed_ids_off_the_request_thread(monkeypatch, settings):
+    import threading
+
+    from integrations import dispatch
+
+    settings.WEBHOOK_DISPATCH_BATCH_SECONDS = 0.05
+    published, done = [], threading.Event()
+
+    def send_task(name, args):
+        published.append((name, args, threading.current_thread().name))
+        done.set()
+
+    monkeypatch.setattr(app, "send_task", send_task)
+    monkeypatch.setattr(dispatch, "_batcher", dispatch._Batcher())
+    for event_id in (11, 12, 13):
+        dispatch.webhook_event_dispatch(event_id)
+    assert done.wait(timeout=5)
+    assert published == [("integrations.webhook_events_process", [[11, 12, 13]], "webhook-dispatch")]
+
+
+@pytest.mark.django_db
+def test_batch_task_processes_every_event(django_capture_on_commit_callbacks):
+    from integrations.models import Order, WebhookEvent
+    from integrations.tasks import webhook_events_process
+    from tests.factories.integrations import ProcessorConnectionFactory
+    from tests.integrations.polar import encode, payload
+
+    connection = ProcessorConnectionFactory()
+    ids = [
+        WebhookEvent.objects.create(
+            workspace=connection.workspace,
+            connection=connection,
+            processor="polar",
+            delivery_id=f"d{i}",
+            body=encode(payload("order_created_purchase", id=f"order-{i}")).decode(),
+        ).pk
+        for i in range(3)
+    ]
+    webhook_events_process(ids)
+    assert Order.objects.count() == 3
+    assert set(WebhookEvent.objects.values_list("status", flat=True)) == {"processed"}

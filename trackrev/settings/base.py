@@ -214,6 +214,10 @@ CELERY_TIMEZONE = "UTC"
 # Task names enqueued on commit with an order id whenever the ledger changes (ARCHITECTURE.md).
 ORDER_CONSUMERS: list[str] = ["attribution.conversion_record"]
 
+# Webhook inbox rows are handed to the worker in batches gathered over this many seconds per web
+# process (0: one message per delivery, published in the request). See integrations/dispatch.py.
+WEBHOOK_DISPATCH_BATCH_SECONDS = env.float("WEBHOOK_DISPATCH_BATCH_SECONDS", default=0.05)
+
 # --- Pixel ---------------------------------------------------------------------------------------
 PIXEL_RATE_LIMIT_PER_MINUTE = env.int("PIXEL_RATE_LIMIT_PER_MINUTE", default=600)  # per client IP and workspace
 # Proxies in front of the web process that append to X-Forwarded-For (0: use the socket address).
