@@ -31,18 +31,16 @@ def pixel_script(request):
     return response
 
 
-def _cors(response: HttpResponse, origin: str | None) -> HttpResponse:
+def _status(status: int, origin: str | None, *, preflight: bool = False) -> HttpResponse:
     # Any site of the workspace may post; no credentials are read, so echoing the origin is safe.
+    response = HttpResponse(status=status)
     response["Access-Control-Allow-Origin"] = origin or "*"
-    response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
-    response["Access-Control-Allow-Headers"] = "Content-Type"
-    response["Access-Control-Max-Age"] = "86400"
     response["Vary"] = "Origin"
+    if preflight:
+        response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+        response["Access-Control-Allow-Headers"] = "Content-Type"
+        response["Access-Control-Max-Age"] = "86400"
     return response
-
-
-def _status(status: int, origin: str | None) -> HttpResponse:
-    return _cors(HttpResponse(status=status), origin)
 
 
 def client_ip(request) -> str:
@@ -59,7 +57,7 @@ def client_ip(request) -> str:
 def collect(request):
     origin = request.headers.get("Origin")
     if request.method == "OPTIONS":
-        return _status(204, origin)
+        return _status(204, origin, preflight=True)
     if request.method != "POST":
         response = _status(405, origin)
         response["Allow"] = "POST, OPTIONS"
