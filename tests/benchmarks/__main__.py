@@ -3,7 +3,7 @@
 import importlib
 import sys
 
-BENCHMARKS: list[str] = ["webhook", "reports"]
+BENCHMARKS: list[str] = ["webhook", "reports", "pixel"]
 
 
 def main(names: list[str]) -> None:
