@@ -22,4 +22,10 @@ SCHEDULE: dict = {
         "schedule": crontab(minute="*"),
         "options": {"expires": 50},
     },
+    # Orders whose buyer identified after the purchase: email match and stitched touches.
+    "attribution-identities-apply": {
+        "task": "attribution.identities_apply",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 50},
+    },
 }

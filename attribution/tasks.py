@@ -4,6 +4,7 @@ from celery import shared_task
 
 from attribution.services.channels import touches_reclassify as touches_reclassify_service
 from attribution.services.conversions import conversion_record as conversion_record_service
+from attribution.services.conversions import identities_apply
 from attribution.services.pixel import touches_flush as touches_flush_service
 from attribution.services.recompute import workspace_recompute_run, workspace_recompute_start
 from attribution.services.visitors import visitor_sets_sync
@@ -45,3 +46,10 @@ def touches_reclassify(workspace_id: int) -> int:
 def touches_flush() -> int:
     """Move pixel hits buffered in Redis into touches (a no-op without Redis)."""
     return touches_flush_service()
+
+
+@shared_task(name="attribution.identities_apply", acks_late=True)
+def identities_apply_all() -> None:
+    """Re-credit the orders that newly bound emails concern, in every workspace (a no-op where none)."""
+    for workspace in Workspace.objects.iterator():
+        identities_apply(workspace=workspace)

@@ -20,6 +20,8 @@ class AttributionState(models.Model):
     version = models.PositiveIntegerField(default=1)
     # Touch ids ≤ this are in VisitorSetDay; reports add the (small) tail of newer touches on the fly.
     touches_through = models.BigIntegerField(default=0)
+    # Identity ids ≤ this have been applied to the orders they concern (identify() after a purchase).
+    identities_through = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"{self.workspace_id} v{self.version}"

@@ -1,9 +1,14 @@
-"""The ORDER_CONSUMERS entry of attribution: match by email when nothing else matched, then credit."""
+"""The ORDER_CONSUMERS entry of attribution: match by email when nothing else matched, then credit;
+and the same for orders that an identity bound later concerns."""
+
+from django.db import transaction
+from django.db.models import Q
 
 from attribution.models import Identity
-from attribution.services.credits import order_credits_refresh
+from attribution.services.credits import attribution_state_get, order_credits_refresh
 from integrations.models import MatchedBy, Order
 from integrations.services.ledger import order_match_visitor
+from trackrev.workspaces.models import Workspace
 
 
 def conversion_record(*, order_id: int) -> None:
@@ -22,3 +27,27 @@ def conversion_record(*, order_id: int) -> None:
         if identity is not None:
             order_match_visitor(order=order, visitor_id=identity.visitor_id, matched_by=MatchedBy.EMAIL)
     order_credits_refresh(order_id=order.pk)
+
+
+@transaction.atomic
+def identities_apply(*, workspace: Workspace) -> int:
+    """Identities bound since the last run (identify() often fires after the checkout's webhook): the
+    orders they concern get the email match or the newly stitched touches. Returns how many orders."""
+    state = attribution_state_get(workspace=workspace, lock=True)
+    fresh = list(
+        Identity.objects.filter(workspace=workspace, pk__gt=state.identities_through).values_list("pk", "email_digest")
+    )
+    if not fresh:
+        return 0
+    digests = {digest for _, digest in fresh}
+    people = Identity.objects.filter(workspace=workspace, email_digest__in=digests).values("visitor_id")
+    orders = list(
+        Order.objects.filter(workspace=workspace)
+        .filter(Q(customer_email_digest__in=digests) | Q(visitor_id__in=people))
+        .values_list("pk", flat=True)
+    )
+    for order_id in orders:
+        conversion_record(order_id=order_id)
+    state.identities_through = max(pk for pk, _ in fresh)
+    state.save(update_fields=["identities_through"])
+    return len(orders)

@@ -198,3 +198,28 @@ def test_changed_channel_rules_recompute_the_workspace(workspace, settings, djan
     assert (run.status, run.reason, len(callbacks)) == ("queued", "Channel rules changed", 1)
     workspace_recompute_run(run_id=run.pk)
     assert credits_of(Credit.objects.get(model="last_touch").order, "last_touch") == {"Google Ads": (1_000_000, 4900)}
+
+
+def test_an_identity_bound_after_the_purchase_matches_and_stitches(workspace):
+    from attribution.services.conversions import identities_apply
+    from attribution.tasks import identities_apply_all
+
+    TouchFactory(workspace=workspace, visitor_id="phone", occurred_at=T0 - timedelta(days=5), channel="YouTube")
+    TouchFactory(workspace=workspace, visitor_id="laptop", occurred_at=T0 - timedelta(days=1), channel="Google")
+    unmatched = OrderFactory(workspace=workspace, customer_email_digest="d1")
+    matched = OrderFactory(workspace=workspace, visitor_id="laptop", matched_by="metadata", external_id="m")
+    conversion_record(order_id=unmatched.pk)
+    conversion_record(order_id=matched.pk)
+    assert credits_of(unmatched, "first_touch") == {"Unattributed": (1_000_000, 4900)}
+    assert credits_of(matched, "first_touch") == {"Google": (1_000_000, 4900)}
+    # The thank-you page calls identify() on both devices after the webhook arrived.
+    IdentityFactory(workspace=workspace, visitor_id="phone", email_digest="d1")
+    IdentityFactory(workspace=workspace, visitor_id="laptop", email_digest="d1")
+    assert identities_apply(workspace=workspace) == 2
+    unmatched.refresh_from_db()
+    assert (unmatched.visitor_id, unmatched.matched_by) in {("phone", "email"), ("laptop", "email")}
+    assert credits_of(unmatched, "first_touch") == {"YouTube": (1_000_000, 4900)}
+    assert credits_of(matched, "first_touch") == {"YouTube": (1_000_000, 4900)}
+    assert rollup_total(workspace, "first_touch", channel="YouTube") == {"r": 9800, "c": 2_000_000}
+    assert identities_apply(workspace=workspace) == 0  # watermark: nothing new
+    identities_apply_all()
