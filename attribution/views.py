@@ -29,6 +29,7 @@ from trackrev.workspaces.models import AttributionModel
 from trackrev.workspaces.views import SettingsView
 
 MODEL_LABELS = dict(AttributionModel.choices)
+PROCESSOR_LABELS = dict(Processor.choices)
 GROUP_LABELS = {"channel": ("Channel", "channels"), "channel_group": ("Channel group", "channel groups"),
                 "campaign": ("Campaign", "campaigns")}
 # Settings whose change alters stored credits (the default model only changes which one is read).
@@ -73,7 +74,7 @@ class OverviewView(MemberRequiredMixin, View):
             "params": p,
             "period": _period_label(p),
             "model_label": MODEL_LABELS[p["model"]],
-            "processor_label": dict(Processor.choices).get(p["processor"], "All processors"),
+            "processor_label": PROCESSOR_LABELS.get(p["processor"], "All processors"),
             "group_label": GROUP_LABELS[p["group_by"]][0],
             "group_plural": GROUP_LABELS[p["group_by"]][1],
             "currency": currency,
@@ -96,7 +97,8 @@ class OverviewView(MemberRequiredMixin, View):
                  "values": [money_format(row.revenue_usd_minor.get(m, 0), currency) for m in MODELS]}
                 for row in comparison
             ],
-            "native": [(processor, cur, money_format(amount, cur)) for processor, cur, amount in
+            "native": [(PROCESSOR_LABELS.get(processor, processor), cur, money_format(amount, cur))
+                       for processor, cur, amount in
                        native_totals(workspace=self.workspace, start=p["start"], end=p["end"],
                                      processor=p["processor"])],
             "query": request.GET.urlencode(),
@@ -143,7 +145,8 @@ class OrdersView(MemberRequiredMixin, View):
             "form": form, "page": page, "query": query.urlencode(),
             "model_label": MODEL_LABELS[self.workspace.attribution_model],
             "orders": [
-                {"order": o, "amount": money_format(o.amount_minor, o.currency),
+                {"order": o, "processor": PROCESSOR_LABELS.get(o.processor, o.processor),
+                 "amount": money_format(o.amount_minor, o.currency),
                  "amount_usd": money_format(o.amount_usd_minor, "USD"),
                  "refunded": money_format(o.refunded_minor, o.currency) if o.refunded_minor else "",
                  "channels": [c.channel for c in o.shown_credits]}
@@ -161,6 +164,7 @@ class OrderDetailView(MemberRequiredMixin, View):
         explanation = order_explain(workspace=self.workspace, order=order)
         context = {
             "order": order,
+            "processor": PROCESSOR_LABELS.get(order.processor, order.processor),
             "explanation": explanation,
             "models": [(m, MODEL_LABELS[m]) for m in MODELS],
             "amount": money_format(order.amount_minor, order.currency),

@@ -98,7 +98,7 @@ def test_presets_custom_range_group_by_and_comparison(shop, owner_client):
 
 def test_native_currency_totals_per_processor(shop, owner_client):
     rows = table_rows(owner_client.get("/app/").content.decode(), "native")
-    assert rows == [["paddle", "EUR", "40.00"], ["polar", "USD", "100.00"], ["stripe", "USD", "29.00"]]
+    assert rows == [["Paddle", "EUR", "40.00"], ["Polar", "USD", "100.00"], ["Stripe", "USD", "29.00"]]
 
 
 def test_csv_export_is_what_is_shown(shop, owner_client):
@@ -132,14 +132,14 @@ def test_pages_need_a_login(client, shop):
 
 def test_orders_list_filters_and_paginates(shop, owner_client):
     html = owner_client.get("/app/orders/").content.decode()
-    assert [r[1] for r in table_rows(html, "orders")] == ["paddle", "polar", "stripe"]
+    assert [r[1] for r in table_rows(html, "orders")] == ["Paddle", "Polar", "Stripe"]
     assert [r[8] for r in table_rows(html, "orders")] == ["Unattributed", "Facebook", "YouTube"]
     assert [r[1] for r in table_rows(owner_client.get("/app/orders/?processor=stripe").content.decode(), "orders")] \
-        == ["stripe"]
+        == ["Stripe"]
     assert [r[8] for r in table_rows(owner_client.get("/app/orders/?channel=facebook").content.decode(), "orders")] \
         == ["Facebook"]
     html = owner_client.get("/app/orders/?start=2026-11-19&end=2026-11-19&kind=one_time&status=paid").content.decode()
-    assert [r[1] for r in table_rows(html, "orders")] == ["polar"]
+    assert [r[1] for r in table_rows(html, "orders")] == ["Polar"]
     for i in range(50):
         OrderFactory(workspace=shop, placed_at=NOW - timedelta(days=40, minutes=i))
     page1 = owner_client.get("/app/orders/").content.decode()
