@@ -10,6 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from integrations.processors.errors import SignatureInvalid
 from integrations.processors.registry import ADAPTERS, get_adapter
+from integrations.processors.signing import lower_headers
 from integrations.services.webhooks import webhook_connection_get, webhook_event_receive
 
 logger = logging.getLogger(__name__)
@@ -45,8 +46,9 @@ class WebhookReceiveView(View):
         if len(body) > MAX_BODY_BYTES:
             return _status(413, "Body over 1 MiB.")
         adapter = get_adapter(connection)
+        headers = lower_headers(request.headers)  # once: request.headers is rebuilt from META on each walk
         try:
-            adapter.verify_signature(body=body, headers=request.headers)
+            adapter.verify_signature(body=body, headers=headers)
         except SignatureInvalid as exc:
             logger.warning("webhook signature rejected for connection %s: %s", connection.pk, exc)
             return _status(401, "Invalid signature.")

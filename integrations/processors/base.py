@@ -34,8 +34,15 @@ class ProcessorAdapter(ABC):
         clock: Callable[[], datetime] = utc_now,
     ):
         self.creds = creds
-        self.http = http or HttpClient(base_url=creds.api_base_url, token=creds.api_token)
+        self._http = http
         self.clock = clock
+
+    @property
+    def http(self) -> HttpClient:
+        # Built on first use: the webhook path never calls the API.
+        if self._http is None:
+            self._http = HttpClient(base_url=self.creds.api_base_url, token=self.creds.api_token)
+        return self._http
 
     @abstractmethod
     def verify_signature(self, *, body: bytes, headers: Mapping[str, str]) -> None:

@@ -1,5 +1,6 @@
 """The webhook inbox: store verified deliveries raw, then process them in a task (idempotent, replayable)."""
 
+import functools
 import logging
 import time
 import traceback
@@ -97,21 +98,31 @@ def webhook_event_receive(
 def _insert_unless_seen(event: WebhookEvent) -> int | None:
     """INSERT … ON CONFLICT DO NOTHING RETURNING id: the acknowledgement's one statement (PostgreSQL and
     SQLite ≥ 3.35), with no transaction or savepoint round trips and no exception for a duplicate."""
-    fields = [field for field in WebhookEvent._meta.concrete_fields if not field.primary_key]
     db = connections[router.db_for_write(WebhookEvent)]
+    fields = _insert_fields()
     values = [field.get_db_prep_save(field.pre_save(event, add=True), connection=db) for field in fields]
-    # Identifiers come from the model and are quoted; every value is a parameter.
-    sql = "INSERT INTO {table} ({columns}) VALUES ({params}) ON CONFLICT ({unique}) DO NOTHING RETURNING {pk}".format(  # noqa: S608
-        table=db.ops.quote_name(WebhookEvent._meta.db_table),
-        columns=", ".join(db.ops.quote_name(field.column) for field in fields),
-        params=", ".join(["%s"] * len(fields)),
-        unique=", ".join(db.ops.quote_name(column) for column in ("connection_id", "delivery_id")),
-        pk=db.ops.quote_name(WebhookEvent._meta.pk.column),
-    )
     with db.cursor() as cursor:
-        cursor.execute(sql, values)
+        cursor.execute(_insert_sql(db.vendor), values)
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+@functools.cache
+def _insert_fields() -> list:
+    return [field for field in WebhookEvent._meta.concrete_fields if not field.primary_key]
+
+
+@functools.cache
+def _insert_sql(vendor: str) -> str:
+    quote = connections[router.db_for_write(WebhookEvent)].ops.quote_name
+    # Identifiers come from the model and are quoted; every value is a parameter.
+    return "INSERT INTO {table} ({columns}) VALUES ({params}) ON CONFLICT ({unique}) DO NOTHING RETURNING {pk}".format(  # noqa: S608
+        table=quote(WebhookEvent._meta.db_table),
+        columns=", ".join(quote(field.column) for field in _insert_fields()),
+        params=", ".join(["%s"] * len(_insert_fields())),
+        unique=", ".join(quote(column) for column in ("connection_id", "delivery_id")),
+        pk=quote(WebhookEvent._meta.pk.column),
+    )
 
 
 def webhook_event_process(*, event_id: int) -> WebhookEvent | None:

@@ -202,8 +202,11 @@ def wrk(port: int, path: str, *, body: bytes | None, seconds: int = WRK_SECONDS)
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "load.lua"
         args = []
-        if body is None:
-            script.write_text('wrk.method = "POST"\n')
+        if body is None:  # the baseline gets the same bytes, and ignores them
+            script.write_text(
+                'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+                f"wrk.body = {json.dumps(body_bytes().decode())}\n"
+            )
         else:
             body_file, lines = Path(tmp) / "body.json", Path(tmp) / "lines.txt"
             script.write_text(LUA.replace("THREADS", str(WRK_THREADS)))
