@@ -137,6 +137,7 @@ def seed_demo_month(*, workspace: Workspace) -> None:
     _refunds(workspace, connections, now)
     for order_id in Order.objects.filter(workspace=workspace).values_list("pk", flat=True):
         conversion_record(order_id=order_id)
+    visitor_sets_sync(workspace=workspace)  # the periodic fold, twice: see attribution/services/visitors.py
     visitor_sets_sync(workspace=workspace)
 
 

@@ -20,6 +20,9 @@ class AttributionState(models.Model):
     version = models.PositiveIntegerField(default=1)
     # Touch ids ≤ this are in VisitorSetDay; reports add the (small) tail of newer touches on the fly.
     touches_through = models.BigIntegerField(default=0)
+    # The newest touch id at the previous fold: the next fold stops there, so a touch whose insert
+    # was still uncommitted (ids are not committed in order) is never skipped.
+    touches_seen = models.BigIntegerField(default=0)
     # Identity ids ≤ this have been applied to the orders they concern (identify() after a purchase).
     identities_through = models.BigIntegerField(default=0)
 

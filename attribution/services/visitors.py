@@ -1,5 +1,9 @@
 """Per-day visitor sets (Roaring bitmaps of Visitor ids) per channel, folded in from new touches by
-id watermark (Citus-style incremental rollup); reports add the not-yet-folded tail on the fly."""
+id watermark (Citus-style incremental rollup); reports add the not-yet-folded tail on the fly.
+
+A fold covers ids up to the newest id seen by the previous fold, a minute earlier: ids are handed
+out before commit, so a touch with a lower id may still become visible after higher ones; waiting
+one period lets those commit instead of skipping them."""
 
 import zoneinfo
 from collections import defaultdict
@@ -14,9 +18,10 @@ from attribution.services.credits import attribution_state_get
 from trackrev.workspaces.models import Workspace
 
 
-def touches_with_visitor_numbers(*, workspace: Workspace, after_id: int, start=None, end=None):
-    """(touch id, occurred_at, channel, group, campaign, Visitor pk) for touches past `after_id`,
-    optionally within [start, end) — one join, streamed."""
+def touches_with_visitor_numbers(*, workspace: Workspace, after_id: int, upto: int | None = None, start=None,
+                                 end=None):
+    """(touch id, occurred_at, channel, group, campaign, Visitor pk) for touches with ids in
+    (after_id, upto], optionally within [start, end) — one join, streamed."""
     touch, visitor = Touch._meta.db_table, Visitor._meta.db_table
     sql = (
         f"SELECT t.id, t.occurred_at, t.channel, t.channel_group, t.campaign, v.id FROM {touch} t "  # noqa: S608
@@ -24,6 +29,9 @@ def touches_with_visitor_numbers(*, workspace: Workspace, after_id: int, start=N
         "WHERE t.workspace_id = %s AND t.id > %s"
     )
     params: list = [workspace.pk, after_id]
+    if upto is not None:
+        sql += " AND t.id <= %s"
+        params.append(upto)
     if start is not None:
         sql += " AND t.occurred_at >= %s AND t.occurred_at < %s"
         params += [start, end]
@@ -41,18 +49,22 @@ def touches_with_visitor_numbers(*, workspace: Workspace, after_id: int, start=N
 
 @transaction.atomic
 def visitor_sets_sync(*, workspace: Workspace) -> int:
-    """Fold touches newer than the watermark into the day sets; returns how many were folded."""
+    """Fold touches past the watermark into the day sets, up to the newest id the previous fold saw;
+    returns how many touches were folded."""
     state = attribution_state_get(workspace=workspace, lock=True)
+    newest = (
+        Touch.objects.filter(workspace=workspace, pk__gt=state.touches_seen).order_by("-pk")
+        .values_list("pk", flat=True).first()
+    ) or state.touches_seen
+    upto = state.touches_seen
     tz = zoneinfo.ZoneInfo(workspace.timezone)
     fresh: dict[tuple, BitMap] = defaultdict(BitMap)
-    last, count = state.touches_through, 0
-    for touch_id, occurred_at, channel, group, campaign, number in touches_with_visitor_numbers(
-        workspace=workspace, after_id=state.touches_through
+    count = 0
+    for _, occurred_at, channel, group, campaign, number in touches_with_visitor_numbers(
+        workspace=workspace, after_id=state.touches_through, upto=upto
     ):
         fresh[(occurred_at.astimezone(tz).date(), channel, group, campaign)].add(number)
-        last, count = max(last, touch_id), count + 1
-    if not fresh:
-        return 0
+        count += 1
     existing = {
         (row.day, row.channel, row.channel_group, row.campaign): row
         for row in VisitorSetDay.objects.filter(workspace=workspace, day__in={k[0] for k in fresh})
@@ -68,14 +80,16 @@ def visitor_sets_sync(*, workspace: Workspace) -> int:
             to_update.append(row)
     VisitorSetDay.objects.bulk_create(to_create, batch_size=500)
     VisitorSetDay.objects.bulk_update(to_update, ["visitors"], batch_size=500)
-    state.touches_through = last
-    state.save(update_fields=["touches_through"])
+    state.touches_through = max(state.touches_through, upto)
+    state.touches_seen = newest
+    state.save(update_fields=["touches_through", "touches_seen"])
     return count
 
 
 @transaction.atomic
 def visitor_sets_rebuild(*, workspace: Workspace) -> int:
-    """From scratch (after channel rules re-labelled history); readers see the old sets until commit."""
+    """From scratch (after channel rules re-labelled history), up to what the previous fold saw;
+    readers see the old sets until commit."""
     state = attribution_state_get(workspace=workspace, lock=True)
     VisitorSetDay.objects.filter(workspace=workspace).delete()
     state.touches_through = 0

@@ -64,6 +64,7 @@ def test_rollup_reports_equal_a_from_scratch_computation(
         IdentityFactory(workspace=workspace, visitor_id=visitor, email_digest=digest)
     if sync_visitors:
         visitor_sets_sync(workspace=workspace)
+        visitor_sets_sync(workspace=workspace)
         TouchFactory(workspace=workspace, visitor_id="late", occurred_at=BASE, channel="Google",
                      channel_group="Organic Search")  # stays in the unfolded tail
     subscriptions = {}
