@@ -110,13 +110,18 @@ class ReportChannelsApi(WorkspaceApiView):
         params.is_valid(raise_exception=True)
         p = params.validated_data
         report = channel_report(
-            workspace=self.workspace, start=p["start"], end=p["end"], model=p["model"],
-            processor=p["processor"], group_by=p["group_by"],
+            workspace=self.workspace,
+            start=p["start"],
+            end=p["end"],
+            model=p["model"],
+            processor=p["processor"],
+            group_by=p["group_by"],
         )
         currency = self.workspace.reporting_currency
         rows = [
             {
-                p["group_by"]: row.name, "visitors": row.visitors,
+                p["group_by"]: row.name,
+                "visitors": row.visitors,
                 "conversions": conversions_format(row.conversions),
                 "revenue": money_format(row.revenue_usd_minor, currency),
             }
@@ -127,10 +132,20 @@ class ReportChannelsApi(WorkspaceApiView):
             "conversions": conversions_format(report.conversions),
             "revenue": money_format(report.revenue_usd_minor, currency),
         }
-        return Response(ChannelReportSerializer({
-            "currency": currency, "model": p["model"], "start": p["start"], "end": p["end"],
-            "processor": p["processor"], "group_by": p["group_by"], "rows": rows, "totals": totals,
-        }).data)
+        return Response(
+            ChannelReportSerializer(
+                {
+                    "currency": currency,
+                    "model": p["model"],
+                    "start": p["start"],
+                    "end": p["end"],
+                    "processor": p["processor"],
+                    "group_by": p["group_by"],
+                    "rows": rows,
+                    "totals": totals,
+                }
+            ).data
+        )
 
 
 class ReportRevenueDailyApi(WorkspaceApiView):
@@ -147,18 +162,24 @@ class ReportRevenueDailyApi(WorkspaceApiView):
         days = revenue_daily(
             workspace=self.workspace, start=p["start"], end=p["end"], model=p["model"], processor=p["processor"]
         )
-        return Response(RevenueDailySerializer({
-            "currency": currency, "model": p["model"], "processor": p["processor"],
-            "days": [
-                {"date": d.date, "revenue": money_format(d.revenue_usd_minor, currency), "orders": d.orders}
-                for d in days
-            ],
-        }).data)
+        return Response(
+            RevenueDailySerializer(
+                {
+                    "currency": currency,
+                    "model": p["model"],
+                    "processor": p["processor"],
+                    "days": [
+                        {"date": d.date, "revenue": money_format(d.revenue_usd_minor, currency), "orders": d.orders}
+                        for d in days
+                    ],
+                }
+            ).data
+        )
 
 
 class OrderCreditSerializer(serializers.Serializer):
     channel = serializers.CharField()
-    weight = serializers.CharField(help_text="Share of the order, a decimal string with six places (\"0.500000\").")
+    weight = serializers.CharField(help_text='Share of the order, a decimal string with six places ("0.500000").')
 
 
 class OrderCreditsSerializer(serializers.Serializer):
@@ -189,8 +210,10 @@ class OrderListWithCreditsApi(OrderListApi):
 
     def get_queryset(self, filters: dict):
         served = Credit.objects.filter(version=served_version(self.workspace)).order_by("model", "-weight", "channel")
-        return super().get_queryset(filters).prefetch_related(
-            Prefetch("credits", queryset=served, to_attr="served_credits")
+        return (
+            super()
+            .get_queryset(filters)
+            .prefetch_related(Prefetch("credits", queryset=served, to_attr="served_credits"))
         )
 
     @extend_schema(

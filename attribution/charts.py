@@ -29,6 +29,16 @@ def bar_chart(points: list[tuple[str, int, str]]) -> list[Bar]:
     for i, (day_label, value, value_label) in enumerate(points):
         height = max(1.0, plot * value / top) if value > 0 else 1.0
         x = i * slot + GAP / 2
-        bars.append(Bar(round(x, 1), round(TOP + plot - height, 1), round(slot - GAP, 1), round(height, 1),
-                        round(x + (slot - GAP) / 2, 1), round(TOP + plot - height - 6, 1), day_label, value_label))
+        bars.append(
+            Bar(
+                round(x, 1),
+                round(TOP + plot - height, 1),
+                round(slot - GAP, 1),
+                round(height, 1),
+                round(x + (slot - GAP) / 2, 1),
+                round(TOP + plot - height - 6, 1),
+                day_label,
+                value_label,
+            )
+        )
     return bars

@@ -55,8 +55,12 @@ def _connections(workspace: Workspace) -> dict[str, ProcessorConnection]:
         processor: ProcessorConnection.objects.get_or_create(
             workspace=workspace,
             processor=processor,
-            defaults={"api_token": "demo", "webhook_secret": "demo", "api_base_url": "https://demo.invalid",
-                      "status": ConnectionStatus.DISABLED},
+            defaults={
+                "api_token": "demo",
+                "webhook_secret": "demo",
+                "api_base_url": "https://demo.invalid",
+                "status": ConnectionStatus.DISABLED,
+            },
         )[0]
         for processor, _, _ in PROCESSORS
     }
@@ -93,13 +97,22 @@ def _sales(rng: random.Random, people: list[tuple[str, datetime]], now: datetime
 
 
 def _order(sale: Sale, *, external_id: str, kind: str, at: datetime, subscription: str = "") -> NormalizedOrder:
-    customer = NormalizedCustomer(external_id=f"cus_{sale.visitor}", email=sale.email, visitor_ref="",
-                                  source_updated_at=at)
+    customer = NormalizedCustomer(
+        external_id=f"cus_{sale.visitor}", email=sale.email, visitor_ref="", source_updated_at=at
+    )
     return NormalizedOrder(
-        external_id=external_id, status="paid", kind=kind, currency=sale.currency, amount_minor=sale.amount,
-        tax_minor=0, refunded_minor=0, placed_at=at, paid_at=at,
+        external_id=external_id,
+        status="paid",
+        kind=kind,
+        currency=sale.currency,
+        amount_minor=sale.amount,
+        tax_minor=0,
+        refunded_minor=0,
+        placed_at=at,
+        paid_at=at,
         visitor_ref=sale.visitor if sale.match == "metadata" and kind != "renewal" else "",
-        customer=customer if sale.match != "none" else None, subscription_external_id=subscription,
+        customer=customer if sale.match != "none" else None,
+        subscription_external_id=subscription,
         source_updated_at=at,
     )
 
@@ -117,23 +130,42 @@ def seed_demo_month(*, workspace: Workspace) -> None:
     for n, sale in enumerate(sales):
         connection = connections[sale.processor]
         if sale.plan == "one_time":
-            order_upsert(connection=connection, order=_order(sale, external_id=f"demo_ord_{n}", kind="one_time",
-                                                             at=sale.at), via=FirstSeenVia.WEBHOOK)
+            order_upsert(
+                connection=connection,
+                order=_order(sale, external_id=f"demo_ord_{n}", kind="one_time", at=sale.at),
+                via=FirstSeenVia.WEBHOOK,
+            )
             continue
         sub_id = f"demo_sub_{n}"
-        subscription_upsert(connection=connection, subscription=NormalizedSubscription(
-            external_id=sub_id, status="active", customer=None, current_period_end=sale.at + timedelta(days=30),
-            cancel_at_period_end=False, canceled_at=None, ended_at=None, started_at=sale.at,
-            visitor_ref=sale.visitor if sale.match == "metadata" else "", source_updated_at=sale.at,
-        ))
-        order_upsert(connection=connection, order=_order(sale, external_id=f"demo_ord_{n}",
-                                                         kind="subscription_create", at=sale.at, subscription=sub_id),
-                     via=FirstSeenVia.WEBHOOK)
+        subscription_upsert(
+            connection=connection,
+            subscription=NormalizedSubscription(
+                external_id=sub_id,
+                status="active",
+                customer=None,
+                current_period_end=sale.at + timedelta(days=30),
+                cancel_at_period_end=False,
+                canceled_at=None,
+                ended_at=None,
+                started_at=sale.at,
+                visitor_ref=sale.visitor if sale.match == "metadata" else "",
+                source_updated_at=sale.at,
+            ),
+        )
+        order_upsert(
+            connection=connection,
+            order=_order(
+                sale, external_id=f"demo_ord_{n}", kind="subscription_create", at=sale.at, subscription=sub_id
+            ),
+            via=FirstSeenVia.WEBHOOK,
+        )
         renewal_at = sale.at + timedelta(days=30 if sale.plan == "monthly" else 365)
         if renewal_at < now:
-            order_upsert(connection=connection, order=_order(sale, external_id=f"demo_ord_{n}_r1", kind="renewal",
-                                                             at=renewal_at, subscription=sub_id),
-                         via=FirstSeenVia.POLL)
+            order_upsert(
+                connection=connection,
+                order=_order(sale, external_id=f"demo_ord_{n}_r1", kind="renewal", at=renewal_at, subscription=sub_id),
+                via=FirstSeenVia.POLL,
+            )
     _refunds(workspace, connections, now)
     for order_id in Order.objects.filter(workspace=workspace).values_list("pk", flat=True):
         conversion_record(order_id=order_id)
@@ -148,8 +180,15 @@ def _refunds(workspace: Workspace, connections: dict[str, ProcessorConnection], 
         if order is None:
             continue
         refunded_at = min(now, order.placed_at + timedelta(days=2))
-        refund_upsert(connection=connections[processor], refund=NormalizedRefund(
-            external_id=f"demo_re_{order.external_id}", order_external_id=order.external_id, status="succeeded",
-            amount_minor=order.amount_minor * share // 100, currency=order.currency, refunded_at=refunded_at,
-            source_updated_at=refunded_at,
-        ))
+        refund_upsert(
+            connection=connections[processor],
+            refund=NormalizedRefund(
+                external_id=f"demo_re_{order.external_id}",
+                order_external_id=order.external_id,
+                status="succeeded",
+                amount_minor=order.amount_minor * share // 100,
+                currency=order.currency,
+                refunded_at=refunded_at,
+                source_updated_at=refunded_at,
+            ),
+        )

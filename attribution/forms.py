@@ -9,8 +9,13 @@ from integrations.models import OrderKind, OrderStatus, Processor
 from trackrev.workspaces.models import AttributionModel
 
 MAX_RANGE_DAYS = 731
-RANGE_CHOICES = [("7", "Last 7 days"), ("30", "Last 30 days"), ("90", "Last 90 days"), ("mtd", "Month to date"),
-                 ("custom", "Custom")]
+RANGE_CHOICES = [
+    ("7", "Last 7 days"),
+    ("30", "Last 30 days"),
+    ("90", "Last 90 days"),
+    ("mtd", "Month to date"),
+    ("custom", "Custom"),
+]
 GROUP_CHOICES = [("channel", "Channel"), ("channel_group", "Channel group"), ("campaign", "Campaign")]
 assert tuple(c for c, _ in GROUP_CHOICES) == GROUP_BY
 

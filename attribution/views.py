@@ -30,8 +30,11 @@ from trackrev.workspaces.views import SettingsView
 
 MODEL_LABELS = dict(AttributionModel.choices)
 PROCESSOR_LABELS = dict(Processor.choices)
-GROUP_LABELS = {"channel": ("Channel", "channels"), "channel_group": ("Channel group", "channel groups"),
-                "campaign": ("Campaign", "campaigns")}
+GROUP_LABELS = {
+    "channel": ("Channel", "channels"),
+    "channel_group": ("Channel group", "channel groups"),
+    "campaign": ("Campaign", "campaigns"),
+}
 # Settings whose change alters stored credits (the default model only changes which one is read).
 RECOMPUTE_FIELDS = {"lookback_days": "Lookback window changed", "timezone": "Time zone changed"}
 
@@ -59,15 +62,32 @@ class OverviewView(MemberRequiredMixin, View):
     def get(self, request):
         form, p = _filters(request, self.workspace)
         currency = self.workspace.reporting_currency
-        report = channel_report(workspace=self.workspace, start=p["start"], end=p["end"], model=p["model"],
-                                processor=p["processor"], group_by=p["group_by"])
+        report = channel_report(
+            workspace=self.workspace,
+            start=p["start"],
+            end=p["end"],
+            model=p["model"],
+            processor=p["processor"],
+            group_by=p["group_by"],
+        )
         today = workspace_today(self.workspace)
-        days = revenue_daily(workspace=self.workspace, start=today - timedelta(days=9), end=today, model=p["model"],
-                             processor=p["processor"])
+        days = revenue_daily(
+            workspace=self.workspace,
+            start=today - timedelta(days=9),
+            end=today,
+            model=p["model"],
+            processor=p["processor"],
+        )
         comparison = (
-            model_comparison(workspace=self.workspace, start=p["start"], end=p["end"], processor=p["processor"],
-                             group_by=p["group_by"])
-            if p["compare"] else []
+            model_comparison(
+                workspace=self.workspace,
+                start=p["start"],
+                end=p["end"],
+                processor=p["processor"],
+                group_by=p["group_by"],
+            )
+            if p["compare"]
+            else []
         )
         context = {
             "form": form,
@@ -80,27 +100,37 @@ class OverviewView(MemberRequiredMixin, View):
             "currency": currency,
             "report": report,
             "rows": [
-                {"name": r.name, "visitors": r.visitors, "conversions": f"{r.conversions / WEIGHT_SCALE:.2f}",
-                 "revenue": money_format(r.revenue_usd_minor, currency), "share": f"{r.share:.1%}"}
+                {
+                    "name": r.name,
+                    "visitors": r.visitors,
+                    "conversions": f"{r.conversions / WEIGHT_SCALE:.2f}",
+                    "revenue": money_format(r.revenue_usd_minor, currency),
+                    "share": f"{r.share:.1%}",
+                }
                 for r in report.rows
             ],
-            "totals": {"visitors": report.visitors, "conversions": f"{report.conversions / WEIGHT_SCALE:.2f}",
-                       "revenue": money_format(report.revenue_usd_minor, currency)},
-            "chart": bar_chart([(f"{d.date:%b %-d}", d.revenue_usd_minor, money_format(d.revenue_usd_minor, currency))
-                                for d in days]),
+            "totals": {
+                "visitors": report.visitors,
+                "conversions": f"{report.conversions / WEIGHT_SCALE:.2f}",
+                "revenue": money_format(report.revenue_usd_minor, currency),
+            },
+            "chart": bar_chart(
+                [(f"{d.date:%b %-d}", d.revenue_usd_minor, money_format(d.revenue_usd_minor, currency)) for d in days]
+            ),
             "chart_total": money_format(sum(d.revenue_usd_minor for d in days), currency),
             "chart_width": WIDTH,
             "chart_height": HEIGHT,
             "models": [(m, MODEL_LABELS[m]) for m in MODELS],
             "comparison": [
-                {"name": row.name,
-                 "values": [money_format(row.revenue_usd_minor.get(m, 0), currency) for m in MODELS]}
+                {"name": row.name, "values": [money_format(row.revenue_usd_minor.get(m, 0), currency) for m in MODELS]}
                 for row in comparison
             ],
-            "native": [(PROCESSOR_LABELS.get(processor, processor), cur, money_format(amount, cur))
-                       for processor, cur, amount in
-                       native_totals(workspace=self.workspace, start=p["start"], end=p["end"],
-                                     processor=p["processor"])],
+            "native": [
+                (PROCESSOR_LABELS.get(processor, processor), cur, money_format(amount, cur))
+                for processor, cur, amount in native_totals(
+                    workspace=self.workspace, start=p["start"], end=p["end"], processor=p["processor"]
+                )
+            ],
             "query": request.GET.urlencode(),
         }
         return render(request, "attribution/overview.html", context)
@@ -118,19 +148,44 @@ class OverviewExportView(MemberRequiredMixin, View):
         writer = csv.writer(response)
         if p["compare"]:
             writer.writerow([p["group_by"], *(f"revenue_{m}_{currency.lower()}" for m in MODELS)])
-            for row in model_comparison(workspace=self.workspace, start=p["start"], end=p["end"],
-                                        processor=p["processor"], group_by=p["group_by"]):
+            for row in model_comparison(
+                workspace=self.workspace,
+                start=p["start"],
+                end=p["end"],
+                processor=p["processor"],
+                group_by=p["group_by"],
+            ):
                 writer.writerow([row.name, *(money_format(row.revenue_usd_minor.get(m, 0), currency) for m in MODELS)])
             return response
-        report = channel_report(workspace=self.workspace, start=p["start"], end=p["end"], model=p["model"],
-                                processor=p["processor"], group_by=p["group_by"])
+        report = channel_report(
+            workspace=self.workspace,
+            start=p["start"],
+            end=p["end"],
+            model=p["model"],
+            processor=p["processor"],
+            group_by=p["group_by"],
+        )
         writer.writerow([p["group_by"], "visitors", "conversions", f"revenue_{currency.lower()}", "share"])
         for r in report.rows:
-            writer.writerow([r.name, r.visitors, f"{r.conversions / WEIGHT_SCALE:.2f}",
-                             money_format(r.revenue_usd_minor, currency), f"{r.share * 100:.1f}"])
+            writer.writerow(
+                [
+                    r.name,
+                    r.visitors,
+                    f"{r.conversions / WEIGHT_SCALE:.2f}",
+                    money_format(r.revenue_usd_minor, currency),
+                    f"{r.share * 100:.1f}",
+                ]
+            )
         total_share = "100.0" if report.revenue_usd_minor else "0.0"
-        writer.writerow(["Total", report.visitors, f"{report.conversions / WEIGHT_SCALE:.2f}",
-                         money_format(report.revenue_usd_minor, currency), total_share])
+        writer.writerow(
+            [
+                "Total",
+                report.visitors,
+                f"{report.conversions / WEIGHT_SCALE:.2f}",
+                money_format(report.revenue_usd_minor, currency),
+                total_share,
+            ]
+        )
         return response
 
 
@@ -142,14 +197,19 @@ class OrdersView(MemberRequiredMixin, View):
         query = request.GET.copy()
         query.pop("page", None)
         context = {
-            "form": form, "page": page, "query": query.urlencode(),
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
             "model_label": MODEL_LABELS[self.workspace.attribution_model],
             "orders": [
-                {"order": o, "processor": PROCESSOR_LABELS.get(o.processor, o.processor),
-                 "amount": money_format(o.amount_minor, o.currency),
-                 "amount_usd": money_format(o.amount_usd_minor, "USD"),
-                 "refunded": money_format(o.refunded_minor, o.currency) if o.refunded_minor else "",
-                 "channels": [c.channel for c in o.shown_credits]}
+                {
+                    "order": o,
+                    "processor": PROCESSOR_LABELS.get(o.processor, o.processor),
+                    "amount": money_format(o.amount_minor, o.currency),
+                    "amount_usd": money_format(o.amount_usd_minor, "USD"),
+                    "refunded": money_format(o.refunded_minor, o.currency) if o.refunded_minor else "",
+                    "channels": [c.channel for c in o.shown_credits],
+                }
                 for o in page.object_list
             ],
         }
@@ -175,10 +235,19 @@ class OrderDetailView(MemberRequiredMixin, View):
                 for step in explanation.path
             ],
             "credits": [
-                (MODEL_LABELS[m], [{"channel": c.channel, "group": c.channel_group, "campaign": c.campaign,
-                                    "weight": f"{c.weight / WEIGHT_SCALE:.1%}",
-                                    "revenue": money_format(c.revenue_usd_minor, "USD")}
-                                   for c in explanation.credits[m]])
+                (
+                    MODEL_LABELS[m],
+                    [
+                        {
+                            "channel": c.channel,
+                            "group": c.channel_group,
+                            "campaign": c.campaign,
+                            "weight": f"{c.weight / WEIGHT_SCALE:.1%}",
+                            "revenue": money_format(c.revenue_usd_minor, "USD"),
+                        }
+                        for c in explanation.credits[m]
+                    ],
+                )
                 for m in MODELS
             ],
             "refunds": [(r, money_format(r.amount_minor, r.currency)) for r in order.refunds.order_by("refunded_at")],

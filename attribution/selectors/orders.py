@@ -70,8 +70,7 @@ def order_explain(*, workspace: Workspace, order: Order) -> OrderExplanation:
     }
     touches = Touch.objects.in_bulk([t.ref for t in touchpoints])
     path = [
-        PathStep(touches[t.ref], {model: per_model[model][i] for model in cm.MODELS})
-        for i, t in enumerate(touchpoints)
+        PathStep(touches[t.ref], {model: per_model[model][i] for model in cm.MODELS}) for i, t in enumerate(touchpoints)
     ]
     credits: dict[str, list[Credit]] = {model: [] for model in cm.MODELS}
     rows = Credit.objects.filter(order=order, version=served_version(workspace)).order_by("-weight", "channel")

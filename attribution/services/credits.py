@@ -47,10 +47,19 @@ def credits_build(*, order: Order, weights: ModelWeights, version: int, tz: zone
         for key, weight, usd_part, native_part in zip(keys, parts, usd_split, native_split, strict=True):
             rows.append(
                 Credit(
-                    workspace_id=order.workspace_id, order=order, version=version, model=model,
-                    channel=key[0], channel_group=key[1], campaign=key[2], weight=weight,
-                    revenue_usd_minor=usd_part, revenue_minor=native_part, currency=order.currency,
-                    processor=order.processor, day=day,
+                    workspace_id=order.workspace_id,
+                    order=order,
+                    version=version,
+                    model=model,
+                    channel=key[0],
+                    channel_group=key[1],
+                    campaign=key[2],
+                    weight=weight,
+                    revenue_usd_minor=usd_part,
+                    revenue_minor=native_part,
+                    currency=order.currency,
+                    processor=order.processor,
+                    day=day,
                 )
             )
     return rows
@@ -88,8 +97,12 @@ def _upsert_delta(table_model, dims: list[str], delta: dict[tuple, list[int]], *
         cursor.executemany(sql, params)
     day = dims.index("day") + 2
     table_model.objects.filter(
-        workspace_id=workspace_id, version=version, day__in={p[day] for p in params},
-        revenue_usd_minor=0, revenue_minor=0, conversions=0,
+        workspace_id=workspace_id,
+        version=version,
+        day__in={p[day] for p in params},
+        revenue_usd_minor=0,
+        revenue_minor=0,
+        conversions=0,
     ).delete()
 
 
@@ -145,6 +158,8 @@ def order_credits_refresh(*, order_id: int) -> None:
         affected += list(order.subscription.orders.filter(kind=OrderKind.RENEWAL).exclude(pk=order.pk))
     locked = list(Order.objects.select_for_update().filter(pk__in=[o.pk for o in affected]).order_by("pk"))
     orders_credit(
-        workspace=workspace, orders=locked, versions=live_versions(workspace=workspace, state=state),
+        workspace=workspace,
+        orders=locked,
+        versions=live_versions(workspace=workspace, state=state),
         served=state.version,
     )

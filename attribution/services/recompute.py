@@ -30,7 +30,9 @@ def workspace_recompute_start(*, workspace: Workspace, reason: str = "") -> Reco
     )
     newest = RecomputeRun.objects.filter(workspace=workspace).aggregate(v=Max("version"))["v"] or 0
     run = RecomputeRun.objects.create(
-        workspace=workspace, version=max(state.version, newest) + 1, reason=reason[:200],
+        workspace=workspace,
+        version=max(state.version, newest) + 1,
+        reason=reason[:200],
         total=Order.objects.filter(workspace=workspace).count(),
     )
     transaction.on_commit(lambda: current_app.send_task(RECOMPUTE_TASK, args=[run.pk]))
@@ -70,8 +72,14 @@ def rollups_build(*, workspace: Workspace, version: int) -> int:
     )
     DailyTotal.objects.bulk_create(
         [
-            DailyTotal(workspace=workspace, version=version, **{k: t[k] for k in TOTAL_KEY},
-                       revenue_usd_minor=t["usd"], revenue_minor=t["native"], conversions=t["conversions"])
+            DailyTotal(
+                workspace=workspace,
+                version=version,
+                **{k: t[k] for k in TOTAL_KEY},
+                revenue_usd_minor=t["usd"],
+                revenue_minor=t["native"],
+                conversions=t["conversions"],
+            )
             for t in totals
         ],
         batch_size=1000,
@@ -84,8 +92,13 @@ def rollups_build(*, workspace: Workspace, version: int) -> int:
     )
     rows = [
         DailyRollup(
-            workspace=workspace, version=version, model=s["model"], **{k: s[k] for k in ROLLUP_KEY},
-            revenue_usd_minor=s["usd"], revenue_minor=s["native"], conversions=s["conversions"],
+            workspace=workspace,
+            version=version,
+            model=s["model"],
+            **{k: s[k] for k in ROLLUP_KEY},
+            revenue_usd_minor=s["usd"],
+            revenue_minor=s["native"],
+            conversions=s["conversions"],
         )
         for s in sums
     ]

@@ -18,8 +18,7 @@ from attribution.services.credits import attribution_state_get
 from trackrev.workspaces.models import Workspace
 
 
-def touches_with_visitor_numbers(*, workspace: Workspace, after_id: int, upto: int | None = None, start=None,
-                                 end=None):
+def touches_with_visitor_numbers(*, workspace: Workspace, after_id: int, upto: int | None = None, start=None, end=None):
     """(touch id, occurred_at, channel, group, campaign, Visitor pk) for touches with ids in
     (after_id, upto], optionally within [start, end) — one join, streamed."""
     touch, visitor = Touch._meta.db_table, Visitor._meta.db_table
@@ -53,8 +52,10 @@ def visitor_sets_sync(*, workspace: Workspace) -> int:
     returns how many touches were folded."""
     state = attribution_state_get(workspace=workspace, lock=True)
     newest = (
-        Touch.objects.filter(workspace=workspace, pk__gt=state.touches_seen).order_by("-pk")
-        .values_list("pk", flat=True).first()
+        Touch.objects.filter(workspace=workspace, pk__gt=state.touches_seen)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
     ) or state.touches_seen
     upto = state.touches_seen
     tz = zoneinfo.ZoneInfo(workspace.timezone)
@@ -73,8 +74,16 @@ def visitor_sets_sync(*, workspace: Workspace) -> int:
     for key, bitmap in fresh.items():
         row = existing.get(key)
         if row is None:
-            to_create.append(VisitorSetDay(workspace=workspace, day=key[0], channel=key[1], channel_group=key[2],
-                                           campaign=key[3], visitors=bitmap.serialize()))
+            to_create.append(
+                VisitorSetDay(
+                    workspace=workspace,
+                    day=key[0],
+                    channel=key[1],
+                    channel_group=key[2],
+                    campaign=key[3],
+                    visitors=bitmap.serialize(),
+                )
+            )
         else:
             row.visitors = (BitMap.deserialize(bytes(row.visitors)) | bitmap).serialize()
             to_update.append(row)

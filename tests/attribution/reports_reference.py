@@ -16,9 +16,7 @@ def reference_report(*, workspace, start: date, end: date, model: str, processor
     touches = list(Touch.objects.filter(workspace=workspace))
     by_visitor = defaultdict(list)
     for t in touches:
-        by_visitor[t.visitor_id].append(
-            cm.Touchpoint(t.occurred_at, t.channel, t.channel_group, t.campaign, ref=t.pk)
-        )
+        by_visitor[t.visitor_id].append(cm.Touchpoint(t.occurred_at, t.channel, t.channel_group, t.campaign, ref=t.pk))
     digests, visitors_of = defaultdict(set), defaultdict(set)
     for i in Identity.objects.filter(workspace=workspace):
         digests[i.visitor_id].add(i.email_digest)

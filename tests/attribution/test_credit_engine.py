@@ -35,7 +35,10 @@ def test_five_touch_journey_is_stored_per_model_and_rolled_up(workspace):
     conversion_record(order_id=order.pk)
     assert credits_of(order, "last_touch") == {"Newsletter": (1_000_000, 10000)}
     assert credits_of(order, "position_based") == {
-        "Google": (400_000, 4000), "Facebook": (66_667, 667), "Direct": (466_667, 4667), "Newsletter": (66_666, 666)
+        "Google": (400_000, 4000),
+        "Facebook": (66_667, 667),
+        "Direct": (466_667, 4667),
+        "Newsletter": (66_666, 666),
     }
     for model in MODELS:
         assert sum(w for w, _ in credits_of(order, model).values()) == 1_000_000
@@ -89,18 +92,29 @@ def test_email_fallback_matches_the_order_through_an_identity(workspace):
 def test_renewals_credit_exactly_what_the_first_order_credited(workspace):
     connection = ConnectionFactory(workspace=workspace)
     subscription = Subscription.objects.create(
-        workspace=workspace, connection=connection, processor="polar", external_id="sub_1", status="active",
+        workspace=workspace,
+        connection=connection,
+        processor="polar",
+        external_id="sub_1",
+        status="active",
         source_updated_at=T0,
     )
     TouchFactory(workspace=workspace, visitor_id="vis", occurred_at=T0 - timedelta(days=3), channel="Newsletter")
     TouchFactory(workspace=workspace, visitor_id="vis", occurred_at=T0 - timedelta(days=1), channel="Google")
-    first = OrderFactory(workspace=workspace, visitor_id="vis", kind="subscription_create", subscription=subscription,
-                         amount_minor=1000)
+    first = OrderFactory(
+        workspace=workspace, visitor_id="vis", kind="subscription_create", subscription=subscription, amount_minor=1000
+    )
     # A year later the renewal's own window holds only a Facebook touch: it must not matter.
     renewed_at = T0 + timedelta(days=365)
     TouchFactory(workspace=workspace, visitor_id="vis", occurred_at=renewed_at - timedelta(days=1), channel="Facebook")
-    renewal = OrderFactory(workspace=workspace, visitor_id="vis", kind="renewal", subscription=subscription,
-                           amount_minor=12000, placed_at=renewed_at)
+    renewal = OrderFactory(
+        workspace=workspace,
+        visitor_id="vis",
+        kind="renewal",
+        subscription=subscription,
+        amount_minor=12000,
+        placed_at=renewed_at,
+    )
     conversion_record(order_id=first.pk)
     conversion_record(order_id=renewal.pk)
     for model in MODELS:
@@ -148,8 +162,9 @@ def test_recompute_serves_the_old_numbers_until_the_new_ones_are_complete(
     workspace, django_capture_on_commit_callbacks
 ):
     TouchFactory(workspace=workspace, visitor_id="vis", occurred_at=T0 - timedelta(days=20), channel="Google")
-    orders = [OrderFactory(workspace=workspace, visitor_id="vis", placed_at=T0 + timedelta(minutes=i))
-              for i in range(3)]
+    orders = [
+        OrderFactory(workspace=workspace, visitor_id="vis", placed_at=T0 + timedelta(minutes=i)) for i in range(3)
+    ]
     for order in orders:
         order_credits_refresh(order_id=order.pk)
     assert rollup_total(workspace, "last_touch", channel="Google")["r"] == 3 * 4900

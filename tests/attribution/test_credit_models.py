@@ -25,8 +25,10 @@ def journey(*steps):
 
 
 def by_channel(model, touches, amount):
-    return {s.channel: (s.weight, s.amount_minor) for s in channel_shares(model, touches, converted_at=CONVERTED,
-                                                                        amount_minor=amount)}
+    return {
+        s.channel: (s.weight, s.amount_minor)
+        for s in channel_shares(model, touches, converted_at=CONVERTED, amount_minor=amount)
+    }
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -54,7 +56,10 @@ def test_five_touches_last_touch_skips_direct():
 
 def test_five_touches_linear():
     assert by_channel("linear", journey(*FIVE), 10000) == {
-        "Google": (200_000, 2000), "Facebook": (200_000, 2000), "Direct": (400_000, 4000), "Newsletter": (200_000, 2000)
+        "Google": (200_000, 2000),
+        "Facebook": (200_000, 2000),
+        "Direct": (400_000, 4000),
+        "Newsletter": (200_000, 2000),
     }
 
 
@@ -64,7 +69,10 @@ def test_five_touches_position_based_40_20_40():
     weights = touch_weights("position_based", touches, converted_at=CONVERTED)
     assert weights == [400_000, 66_667, 66_667, 66_666, 400_000]
     assert by_channel("position_based", touches, 10000) == {
-        "Google": (400_000, 4000), "Facebook": (66_667, 667), "Direct": (466_667, 4667), "Newsletter": (66_666, 666)
+        "Google": (400_000, 4000),
+        "Facebook": (66_667, 667),
+        "Direct": (466_667, 4667),
+        "Newsletter": (66_666, 666),
     }
 
 
@@ -74,7 +82,10 @@ def test_five_touches_time_decay_halves_every_seven_days():
     assert weights == [52_456, 95_021, 190_041, 282_400, 380_082]
     assert weights[2] * 2 == weights[4]  # the touch a week before counts half as much as the one at checkout
     assert by_channel("time_decay", journey(*FIVE), 10000) == {
-        "Google": (52_456, 525), "Facebook": (95_021, 950), "Direct": (570_123, 5701), "Newsletter": (282_400, 2824)
+        "Google": (52_456, 525),
+        "Facebook": (95_021, 950),
+        "Direct": (570_123, 5701),
+        "Newsletter": (282_400, 2824),
     }
 
 
@@ -109,7 +120,7 @@ def test_largest_remainder_is_exact():
 @given(
     days=st.lists(st.floats(min_value=0, max_value=90, allow_nan=False), min_size=1, max_size=12),
     channels=st.lists(st.sampled_from(["Direct", "Google", "Facebook", "Newsletter"]), min_size=12, max_size=12),
-    amount=st.integers(min_value=-10**9, max_value=10**12),
+    amount=st.integers(min_value=-(10**9), max_value=10**12),
 )
 def test_every_model_sums_to_one_and_to_the_revenue(days, channels, amount):
     touches = sorted(

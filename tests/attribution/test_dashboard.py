@@ -25,20 +25,43 @@ def _today():
 
 
 def sale(workspace, *, visitor="", processor="polar", amount=4900, days_ago=0, **extra):
-    order = OrderFactory(workspace=workspace, visitor_id=visitor, processor=processor, amount_minor=amount,
-                         placed_at=NOW - timedelta(days=days_ago, hours=1), **extra)
+    order = OrderFactory(
+        workspace=workspace,
+        visitor_id=visitor,
+        processor=processor,
+        amount_minor=amount,
+        placed_at=NOW - timedelta(days=days_ago, hours=1),
+        **extra,
+    )
     conversion_record(order_id=order.pk)
     return order
 
 
 @pytest.fixture
 def shop(workspace):
-    TouchFactory(workspace=workspace, visitor_id="ann", occurred_at=NOW - timedelta(days=6), channel="Newsletter",
-                 channel_group="Email", landing_url="https://demo.test/?utm_source=newsletter")
-    TouchFactory(workspace=workspace, visitor_id="ann", occurred_at=NOW - timedelta(days=2), channel="Facebook",
-                 channel_group="Organic Social", referrer="https://www.facebook.com/")
-    TouchFactory(workspace=workspace, visitor_id="bob", occurred_at=NOW - timedelta(days=3), channel="YouTube",
-                 channel_group="Organic Video")
+    TouchFactory(
+        workspace=workspace,
+        visitor_id="ann",
+        occurred_at=NOW - timedelta(days=6),
+        channel="Newsletter",
+        channel_group="Email",
+        landing_url="https://demo.test/?utm_source=newsletter",
+    )
+    TouchFactory(
+        workspace=workspace,
+        visitor_id="ann",
+        occurred_at=NOW - timedelta(days=2),
+        channel="Facebook",
+        channel_group="Organic Social",
+        referrer="https://www.facebook.com/",
+    )
+    TouchFactory(
+        workspace=workspace,
+        visitor_id="bob",
+        occurred_at=NOW - timedelta(days=3),
+        channel="YouTube",
+        channel_group="Organic Video",
+    )
     sale(workspace, visitor="ann", amount=10000, days_ago=1, matched_by="metadata")
     sale(workspace, visitor="bob", processor="stripe", amount=2900, days_ago=2, matched_by="metadata")
     sale(workspace, processor="paddle", currency="EUR", amount=4000, amount_usd_minor=4320, days_ago=0)
@@ -75,7 +98,8 @@ def test_switching_model_and_processor_changes_the_numbers(shop, owner_client):
     assert table_rows(html, "channels")[0] == ["Newsletter", "1", "1.00", "100.00", "58.1%"]
     html = owner_client.get("/app/?model=linear&processor=polar").content.decode()
     assert table_rows(html, "channels")[:2] == [
-        ["Facebook", "1", "0.50", "50.00", "50.0%"], ["Newsletter", "1", "0.50", "50.00", "50.0%"]
+        ["Facebook", "1", "0.50", "50.00", "50.0%"],
+        ["Newsletter", "1", "0.50", "50.00", "50.0%"],
     ]
     assert 'data-testid="total-revenue">100.00' in html
 
@@ -113,8 +137,14 @@ def test_csv_export_is_what_is_shown(shop, owner_client):
     ]
     compare = owner_client.get("/app/export.csv?compare=on&processor=stripe").content.decode()
     assert list(csv.reader(io.StringIO(compare))) == [
-        ["channel", "revenue_last_touch_usd", "revenue_first_touch_usd", "revenue_linear_usd",
-         "revenue_position_based_usd", "revenue_time_decay_usd"],
+        [
+            "channel",
+            "revenue_last_touch_usd",
+            "revenue_first_touch_usd",
+            "revenue_linear_usd",
+            "revenue_position_based_usd",
+            "revenue_time_decay_usd",
+        ],
         ["YouTube", "29.00", "29.00", "29.00", "29.00", "29.00"],
     ]
 
@@ -134,10 +164,12 @@ def test_orders_list_filters_and_paginates(shop, owner_client):
     html = owner_client.get("/app/orders/").content.decode()
     assert [r[1] for r in table_rows(html, "orders")] == ["Paddle", "Polar", "Stripe"]
     assert [r[8] for r in table_rows(html, "orders")] == ["Unattributed", "Facebook", "YouTube"]
-    assert [r[1] for r in table_rows(owner_client.get("/app/orders/?processor=stripe").content.decode(), "orders")] \
-        == ["Stripe"]
-    assert [r[8] for r in table_rows(owner_client.get("/app/orders/?channel=facebook").content.decode(), "orders")] \
-        == ["Facebook"]
+    assert [r[1] for r in table_rows(owner_client.get("/app/orders/?processor=stripe").content.decode(), "orders")] == [
+        "Stripe"
+    ]
+    assert [r[8] for r in table_rows(owner_client.get("/app/orders/?channel=facebook").content.decode(), "orders")] == [
+        "Facebook"
+    ]
     html = owner_client.get("/app/orders/?start=2026-11-19&end=2026-11-19&kind=one_time&status=paid").content.decode()
     assert [r[1] for r in table_rows(html, "orders")] == ["Polar"]
     for i in range(50):
@@ -149,9 +181,18 @@ def test_orders_list_filters_and_paginates(shop, owner_client):
 
 def test_order_page_explains_the_credit(shop, owner_client):
     order = OrderFactory._meta.model.objects.get(workspace=shop, processor="polar")
-    Refund.objects.create(workspace=shop, connection=order.connection, external_id="re_1", order=order,
-                          order_external_id=order.external_id, status="succeeded", amount_minor=1000, currency="USD",
-                          refunded_at=NOW, source_updated_at=NOW)
+    Refund.objects.create(
+        workspace=shop,
+        connection=order.connection,
+        external_id="re_1",
+        order=order,
+        order_external_id=order.external_id,
+        status="succeeded",
+        amount_minor=1000,
+        currency="USD",
+        refunded_at=NOW,
+        source_updated_at=NOW,
+    )
     html = owner_client.get(f"/app/orders/{order.pk}/").content.decode()
     path = table_rows(html, "path")
     # time, channel, landing, referrer, then last / first / linear / position based / time decay
@@ -175,8 +216,13 @@ def test_order_page_of_an_email_match_and_of_another_workspace(shop, owner_clien
 def test_settings_change_of_lookback_starts_a_background_recompute(
     shop, owner_client, django_capture_on_commit_callbacks
 ):
-    form = {"name": shop.name, "timezone": "UTC", "allowed_domains": "", "attribution_model": "linear",
-            "lookback_days": "30"}
+    form = {
+        "name": shop.name,
+        "timezone": "UTC",
+        "allowed_domains": "",
+        "attribution_model": "linear",
+        "lookback_days": "30",
+    }
     owner_client.post("/app/settings/", form)
     assert not RecomputeRun.objects.exists()  # the default model alone needs no recompute
     with django_capture_on_commit_callbacks() as callbacks:

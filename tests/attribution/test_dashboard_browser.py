@@ -17,8 +17,14 @@ def test_overview_switches_model_and_processor(browser, live_server):
     page = browser.new_page()
     foreign, csp_violations = [], []
     page.on("console", lambda m: "Content Security Policy" in m.text and csp_violations.append(m.text))
-    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(live_server.url)
-               else (foreign.append(route.request.url), route.abort()))
+    page.route(
+        "**/*",
+        lambda route: (
+            route.continue_()
+            if route.request.url.startswith(live_server.url)
+            else (foreign.append(route.request.url), route.abort())
+        ),
+    )
 
     page.goto(f"{live_server.url}/login/")
     page.fill("input[name=username]", login.email)

@@ -31,8 +31,10 @@ def test_demo_seed_fills_a_living_dashboard(settings):
     version = AttributionState.objects.get(workspace=workspace).version
     net = sum((o.amount_usd_minor - (o.refunded_usd_minor or 0)) for o in orders)
     for model in ("last_touch", "linear", "time_decay"):
-        assert Credit.objects.filter(order__workspace=workspace, model=model).values("order").distinct().count() \
+        assert (
+            Credit.objects.filter(order__workspace=workspace, model=model).values("order").distinct().count()
             == orders.count()
+        )
         rollup = DailyRollup.objects.filter(workspace=workspace, version=version, model=model)
         assert rollup.aggregate(r=Sum("revenue_usd_minor"))["r"] == net
     assert DailyRollup.objects.filter(workspace=workspace, channel="Unattributed").exists()

@@ -29,11 +29,10 @@ def test_orders_have_credits_per_model(workspace, api_client):
         "first_touch": [{"channel": "Newsletter", "weight": "1.000000"}],
         "linear": [{"channel": "Facebook", "weight": "0.500000"}, {"channel": "Newsletter", "weight": "0.500000"}],
         "position_based": [
-            {"channel": "Facebook", "weight": "0.500000"}, {"channel": "Newsletter", "weight": "0.500000"}
+            {"channel": "Facebook", "weight": "0.500000"},
+            {"channel": "Newsletter", "weight": "0.500000"},
         ],
-        "time_decay": [
-            {"channel": "Facebook", "weight": "0.549349"}, {"channel": "Newsletter", "weight": "0.450651"}
-        ],
+        "time_decay": [{"channel": "Facebook", "weight": "0.549349"}, {"channel": "Newsletter", "weight": "0.450651"}],
     }
     assert body["results"][1]["credits"] == {m: [] for m in row["credits"]}
     assert api_client.get("/api/v1/orders/?processor=stripe").json()["count"] == 0

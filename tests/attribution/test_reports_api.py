@@ -23,8 +23,14 @@ def _today():
 
 
 def sale(workspace, *, visitor="", processor="polar", amount=4900, days_ago=0, **extra):
-    order = OrderFactory(workspace=workspace, visitor_id=visitor, processor=processor, amount_minor=amount,
-                         placed_at=NOW - timedelta(days=days_ago, hours=1), **extra)
+    order = OrderFactory(
+        workspace=workspace,
+        visitor_id=visitor,
+        processor=processor,
+        amount_minor=amount,
+        placed_at=NOW - timedelta(days=days_ago, hours=1),
+        **extra,
+    )
     conversion_record(order_id=order.pk)
     return order
 
@@ -34,12 +40,28 @@ def shop(workspace):
     """Newsletter then Facebook for ann (buys on Polar), YouTube for bob (buys on Stripe), two
     Direct-only visitors, one sale nobody can be matched to."""
     touch = TouchFactory
-    touch(workspace=workspace, visitor_id="ann", occurred_at=NOW - timedelta(days=6), channel="Newsletter",
-          channel_group="Email", campaign="nov-launch")
-    touch(workspace=workspace, visitor_id="ann", occurred_at=NOW - timedelta(days=2), channel="Facebook",
-          channel_group="Organic Social")
-    touch(workspace=workspace, visitor_id="bob", occurred_at=NOW - timedelta(days=3), channel="YouTube",
-          channel_group="Organic Video")
+    touch(
+        workspace=workspace,
+        visitor_id="ann",
+        occurred_at=NOW - timedelta(days=6),
+        channel="Newsletter",
+        channel_group="Email",
+        campaign="nov-launch",
+    )
+    touch(
+        workspace=workspace,
+        visitor_id="ann",
+        occurred_at=NOW - timedelta(days=2),
+        channel="Facebook",
+        channel_group="Organic Social",
+    )
+    touch(
+        workspace=workspace,
+        visitor_id="bob",
+        occurred_at=NOW - timedelta(days=3),
+        channel="YouTube",
+        channel_group="Organic Video",
+    )
     touch(workspace=workspace, visitor_id="cat", occurred_at=NOW - timedelta(days=1), channel="Direct")
     touch(workspace=workspace, visitor_id="dan", occurred_at=NOW - timedelta(days=40), channel="Direct")
     sale(workspace, visitor="ann", amount=10000, days_ago=1)
@@ -73,7 +95,9 @@ def test_channels_model_range_and_workspace_default(shop, api_client):
     body = api_client.get("/api/v1/reports/channels/?model=linear&start=2026-11-19&end=2026-11-19").json()
     assert (body["start"], body["end"], body["model"]) == ("2026-11-19", "2026-11-19", "linear")
     assert [(r["channel"], r["conversions"], r["revenue"]) for r in body["rows"]] == [
-        ("Facebook", "0.50", "50.00"), ("Newsletter", "0.50", "50.00"), ("Direct", "0.00", "0.00"),
+        ("Facebook", "0.50", "50.00"),
+        ("Newsletter", "0.50", "50.00"),
+        ("Direct", "0.00", "0.00"),
     ]
     assert body["totals"] == {"visitors": 1, "conversions": "1.00", "revenue": "100.00"}
     shop.attribution_model = "first_touch"
@@ -109,10 +133,20 @@ def test_visitor_sets_and_the_unfolded_tail_give_the_same_counts(shop, api_clien
     assert visitor_sets_sync(workspace=shop) == 0  # the first fold only notes the newest touch id…
     assert visitor_sets_sync(workspace=shop) == 5  # …which the next one folds, once it is surely committed
     assert api_client.get("/api/v1/reports/channels/").json() == before
-    TouchFactory(workspace=shop, visitor_id="eve", occurred_at=NOW - timedelta(hours=2), channel="Facebook",
-                 channel_group="Organic Social")
-    TouchFactory(workspace=shop, visitor_id="ann", occurred_at=NOW - timedelta(hours=2), channel="Facebook",
-                 channel_group="Organic Social")
+    TouchFactory(
+        workspace=shop,
+        visitor_id="eve",
+        occurred_at=NOW - timedelta(hours=2),
+        channel="Facebook",
+        channel_group="Organic Social",
+    )
+    TouchFactory(
+        workspace=shop,
+        visitor_id="ann",
+        occurred_at=NOW - timedelta(hours=2),
+        channel="Facebook",
+        channel_group="Organic Social",
+    )
     rows = {r["channel"]: r for r in api_client.get("/api/v1/reports/channels/").json()["rows"]}
     assert rows["Facebook"]["visitors"] == 2  # eve is new, ann was already counted
 
@@ -176,15 +210,31 @@ def test_reports_are_tenant_isolated_and_need_a_key(shop, api_client):
 
 def test_a_touch_committed_out_of_id_order_is_still_folded(workspace, api_client):
     """Ids are allocated before commit: a touch with a lower id can appear after a fold saw higher ones."""
-    placeholder = TouchFactory(workspace=workspace, visitor_id="late", occurred_at=NOW - timedelta(days=1),
-                               channel="Newsletter", channel_group="Email")
+    placeholder = TouchFactory(
+        workspace=workspace,
+        visitor_id="late",
+        occurred_at=NOW - timedelta(days=1),
+        channel="Newsletter",
+        channel_group="Email",
+    )
     late_id = placeholder.pk
     placeholder.delete()  # its transaction "has not committed yet"
-    TouchFactory(workspace=workspace, visitor_id="early", occurred_at=NOW - timedelta(days=1), channel="Newsletter",
-                 channel_group="Email")
+    TouchFactory(
+        workspace=workspace,
+        visitor_id="early",
+        occurred_at=NOW - timedelta(days=1),
+        channel="Newsletter",
+        channel_group="Email",
+    )
     visitor_sets_sync(workspace=workspace)
-    TouchFactory(workspace=workspace, pk=late_id, visitor_id="late", occurred_at=NOW - timedelta(days=1),
-                 channel="Newsletter", channel_group="Email")  # now it commits, with the lower id
+    TouchFactory(
+        workspace=workspace,
+        pk=late_id,
+        visitor_id="late",
+        occurred_at=NOW - timedelta(days=1),
+        channel="Newsletter",
+        channel_group="Email",
+    )  # now it commits, with the lower id
     visitor_sets_sync(workspace=workspace)
     visitor_sets_sync(workspace=workspace)
     from attribution.models import AttributionState, Touch

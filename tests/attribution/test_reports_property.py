@@ -27,22 +27,25 @@ minutes = st.integers(min_value=0, max_value=50 * 24 * 60)
 
 CAMPAIGNS = ["", "spring", "x"]
 touch_st = st.tuples(st.sampled_from(VISITORS), minutes, st.sampled_from(CHANNELS), st.sampled_from(CAMPAIGNS))
-order_st = st.fixed_dictionaries({
-    "visitor": st.sampled_from(["", *VISITORS]),
-    "digest": st.sampled_from(["", "e1", "e2"]),
-    "minute": minutes,
-    "processor": st.sampled_from(PROCESSORS),
-    "kind": st.sampled_from(["one_time", "subscription_create", "renewal"]),
-    "subscription": st.sampled_from([None, "s1", "s2"]),
-    "status": st.sampled_from(["paid", "paid", "pending", "partially_refunded", "refunded"]),
-    "amount": st.integers(min_value=0, max_value=500_00),
-    "refund_share": st.integers(min_value=0, max_value=100),
-    "usd": st.booleans(),
-})
+order_st = st.fixed_dictionaries(
+    {
+        "visitor": st.sampled_from(["", *VISITORS]),
+        "digest": st.sampled_from(["", "e1", "e2"]),
+        "minute": minutes,
+        "processor": st.sampled_from(PROCESSORS),
+        "kind": st.sampled_from(["one_time", "subscription_create", "renewal"]),
+        "subscription": st.sampled_from([None, "s1", "s2"]),
+        "status": st.sampled_from(["paid", "paid", "pending", "partially_refunded", "refunded"]),
+        "amount": st.integers(min_value=0, max_value=500_00),
+        "refund_share": st.integers(min_value=0, max_value=100),
+        "usd": st.booleans(),
+    }
+)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                  HealthCheck.too_slow])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(
     touches=st.lists(touch_st, max_size=14),
     identities=st.lists(st.tuples(st.sampled_from(VISITORS), st.sampled_from(["e1", "e2"])), max_size=4, unique=True),
@@ -58,15 +61,22 @@ def test_rollup_reports_equal_a_from_scratch_computation(
 ):
     workspace = WorkspaceFactory(lookback_days=lookback, timezone=timezone)
     for visitor, minute, (channel, group), campaign in touches:
-        TouchFactory(workspace=workspace, visitor_id=visitor, occurred_at=BASE + timedelta(minutes=minute),
-                     channel=channel, channel_group=group, campaign=campaign)
+        TouchFactory(
+            workspace=workspace,
+            visitor_id=visitor,
+            occurred_at=BASE + timedelta(minutes=minute),
+            channel=channel,
+            channel_group=group,
+            campaign=campaign,
+        )
     for visitor, digest in identities:
         IdentityFactory(workspace=workspace, visitor_id=visitor, email_digest=digest)
     if sync_visitors:
         visitor_sets_sync(workspace=workspace)
         visitor_sets_sync(workspace=workspace)
-        TouchFactory(workspace=workspace, visitor_id="late", occurred_at=BASE, channel="Google",
-                     channel_group="Organic Search")  # stays in the unfolded tail
+        TouchFactory(
+            workspace=workspace, visitor_id="late", occurred_at=BASE, channel="Google", channel_group="Organic Search"
+        )  # stays in the unfolded tail
     subscriptions = {}
     created = []
     for spec in orders:
@@ -75,19 +85,33 @@ def test_rollup_reports_equal_a_from_scratch_computation(
         if spec["subscription"]:
             key = (spec["processor"], spec["subscription"])
             subscription = subscriptions.get(key) or Subscription.objects.create(
-                workspace=workspace, connection=connection, processor=spec["processor"],
-                external_id=spec["subscription"], status="active", source_updated_at=BASE,
+                workspace=workspace,
+                connection=connection,
+                processor=spec["processor"],
+                external_id=spec["subscription"],
+                status="active",
+                source_updated_at=BASE,
             )
             subscriptions[key] = subscription
         refunded = spec["amount"] * spec["refund_share"] // 100 if "refund" in spec["status"] else 0
-        created.append(OrderFactory(
-            workspace=workspace, connection=connection, processor=spec["processor"], visitor_id=spec["visitor"],
-            customer_email_digest=spec["digest"], kind=spec["kind"], subscription=subscription,
-            status=spec["status"], currency="USD" if spec["usd"] else "EUR", amount_minor=spec["amount"],
-            amount_usd_minor=spec["amount"] if spec["usd"] else spec["amount"] * 108 // 100,
-            refunded_minor=refunded, refunded_usd_minor=refunded if spec["usd"] else refunded * 108 // 100,
-            placed_at=BASE + timedelta(minutes=spec["minute"]),
-        ))
+        created.append(
+            OrderFactory(
+                workspace=workspace,
+                connection=connection,
+                processor=spec["processor"],
+                visitor_id=spec["visitor"],
+                customer_email_digest=spec["digest"],
+                kind=spec["kind"],
+                subscription=subscription,
+                status=spec["status"],
+                currency="USD" if spec["usd"] else "EUR",
+                amount_minor=spec["amount"],
+                amount_usd_minor=spec["amount"] if spec["usd"] else spec["amount"] * 108 // 100,
+                refunded_minor=refunded,
+                refunded_usd_minor=refunded if spec["usd"] else refunded * 108 // 100,
+                placed_at=BASE + timedelta(minutes=spec["minute"]),
+            )
+        )
     # The consumer sees orders in any order, some twice.
     for index in [i for i in replay if i < len(created)] + [0]:
         conversion_record(order_id=created[index].pk)
@@ -99,10 +123,12 @@ def test_rollup_reports_equal_a_from_scratch_computation(
         for model in MODELS:
             for processor in [None, *PROCESSORS]:
                 for group_by in ("channel", "channel_group", "campaign"):
-                    expected = reference_report(workspace=workspace, start=start, end=end, model=model,
-                                                processor=processor, group_by=group_by)
-                    report = channel_report(workspace=workspace, start=start, end=end, model=model,
-                                            processor=processor, group_by=group_by)
+                    expected = reference_report(
+                        workspace=workspace, start=start, end=end, model=model, processor=processor, group_by=group_by
+                    )
+                    report = channel_report(
+                        workspace=workspace, start=start, end=end, model=model, processor=processor, group_by=group_by
+                    )
                     got = {r.name: (r.visitors, r.conversions, r.revenue_usd_minor) for r in report.rows}
                     assert got == expected, (start, end, model, processor, group_by)
                 days = revenue_daily(workspace=workspace, start=start, end=end, model=model, processor=processor)
@@ -113,7 +139,8 @@ def test_rollup_reports_equal_a_from_scratch_computation(
     start, end = ranges[1]
     for processor in [None, *PROCESSORS]:
         for day in revenue_daily(workspace=workspace, start=start, end=end, model="linear", processor=processor):
-            expected = reference_report(workspace=workspace, start=day.date, end=day.date, model="linear",
-                                        processor=processor)
+            expected = reference_report(
+                workspace=workspace, start=day.date, end=day.date, model="linear", processor=processor
+            )
             assert day.revenue_usd_minor == sum(r for _, _, r in expected.values()), (day, processor)
             assert day.orders * 1_000_000 == sum(c for _, c, _ in expected.values()), (day, processor)
