@@ -1,7 +1,8 @@
 """Writes of the pixel: touches (append-only), visitors (inserted once), identities.
 
-`hit_ingest` is the /collect hot path. `touch_record` and `touches_record` are the same write for
-the demo generator, the benchmark and imports: classify the raw landing, append the touch.
+`hit_ingest` is the /collect hot path; with Redis it only buffers landings, and `touches_flush` (a
+beat job every 10 s) classifies and stores them in batches. `touch_record` and `touches_record` are
+the same write for the demo generator and imports: classify the raw landing, append the touch.
 """
 
 import datetime as dt
