@@ -1,6 +1,7 @@
 """`check --deploy` is clean with production env values, and pages carry the security headers."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -57,3 +58,12 @@ def test_pages_send_csp_frame_and_cookie_protections(client):
     assert response["X-Frame-Options"] == "DENY"
     assert settings.SESSION_COOKIE_HTTPONLY and settings.CSRF_COOKIE_HTTPONLY
     assert settings.SESSION_COOKIE_SAMESITE == "Lax"
+
+
+def test_env_example_lists_every_variable_the_settings_read():
+    source = (settings.BASE_DIR / "trackrev" / "settings" / "base.py").read_text()
+    read = set(re.findall(r'(?:env\.\w+|_secret)\(\s*"([A-Z_]+)"', source))
+    example = (settings.BASE_DIR / ".env.example").read_text()
+    listed = set(re.findall(r"^([A-Z_]+)=", example, flags=re.M))
+
+    assert read - listed == set()
