@@ -81,8 +81,3 @@ def subscription_list(*, workspace: Workspace, processor: str = "", status: str 
     if status:
         subscriptions = subscriptions.filter(status=status)
     return subscriptions.order_by("-source_updated_at", "-id")
-
-
-def webhook_event_list(*, workspace: Workspace, status: str = "") -> QuerySet[WebhookEvent]:
-    events = WebhookEvent.objects.filter(workspace=workspace)
-    return events.filter(status=status) if status else events
