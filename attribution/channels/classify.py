@@ -100,8 +100,9 @@ def classify(
         is_internal_host(ref_host, landing_host=host_of(landing.url), own_domains=own_domains)
         or is_checkout_host(ref_host)
     )
-    has_params = bool(landing.source or landing.medium or landing.campaign or landing.click_id_type
-                      or landing.partner_code)
+    has_params = bool(
+        landing.source or landing.medium or landing.campaign or landing.click_id_type or landing.partner_code
+    )
     if not (has_params or external_ref or (landing.session_start and not ref_host)):
         return None
 
@@ -123,8 +124,9 @@ def classify(
         source, tokens = landing.partner_code.lower(), frozenset({landing.partner_code.lower()})
 
     for rule in rules:
-        value = {"source": source, "medium": medium, "campaign": campaign.lower(),
-                 "referrer_domain": referrer_domain}[rule.field]
+        value = {"source": source, "medium": medium, "campaign": campaign.lower(), "referrer_domain": referrer_domain}[
+            rule.field
+        ]
         if value and rule.matches(value):
             return Classification(rule.channel, rule.channel_group, campaign)
 

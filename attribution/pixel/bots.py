@@ -7,9 +7,11 @@ from functools import lru_cache
 import crawleruseragents
 
 # Automation that identifies itself but is not in the crawler list as of the pinned version.
-HEADLESS = re.compile(r"HeadlessChrome|PhantomJS|SlimerJS|Electron/|Puppeteer|Playwright|Selenium|"
-                      r"WebDriver|Cypress|jsdom|HtmlUnit|Nightmare|Splash|Lighthouse|Chrome-Lighthouse",
-                      re.IGNORECASE)
+HEADLESS = re.compile(
+    r"HeadlessChrome|PhantomJS|SlimerJS|Electron/|Puppeteer|Playwright|Selenium|"
+    r"WebDriver|Cypress|jsdom|HtmlUnit|Nightmare|Splash|Lighthouse|Chrome-Lighthouse",
+    re.IGNORECASE,
+)
 UA_MAX = 512
 
 

@@ -50,15 +50,29 @@ def _script(backend: RedisCache):
 
 def hit_payload(*, workspace_id: int, visitor_id: str, url: str, referrer: str, session_start: bool, at: float) -> str:
     return json.dumps(
-        {"h": secrets.token_hex(16), "ws": workspace_id, "v": visitor_id, "u": url, "r": referrer,
-         "s": session_start, "t": at},
+        {
+            "h": secrets.token_hex(16),
+            "ws": workspace_id,
+            "v": visitor_id,
+            "u": url,
+            "r": referrer,
+            "s": session_start,
+            "t": at,
+        },
         separators=(",", ":"),
     )
 
 
 def page_view_count(
-    backend: RedisCache, *, rate_key: str, rate_ttl: int, rate_limit: int, usage_key: str, usage_ttl: int,
-    quota: int, payload: str,
+    backend: RedisCache,
+    *,
+    rate_key: str,
+    rate_ttl: int,
+    rate_limit: int,
+    usage_key: str,
+    usage_ttl: int,
+    quota: int,
+    payload: str,
 ) -> tuple[bool, int]:
     """(allowed by the rate limit, the month's events so far)."""
     keys = [backend.make_and_validate_key(k) for k in (rate_key, usage_key, BUFFER_KEY)]

@@ -89,8 +89,9 @@ def touches_reclassify(*, workspace_id: int) -> int:
         after = batch[-1].pk
         updated = []
         for touch in batch:
-            labels = classify(touch_landing(touch), own_domains=site.allowed_domains, rules=site.rules,
-                              partner_name=partners)
+            labels = classify(
+                touch_landing(touch), own_domains=site.allowed_domains, rules=site.rules, partner_name=partners
+            )
             if labels is None:
                 continue  # now internal by the workspace's domains: keep the touch as it was labelled
             new = (labels.channel[:100], labels.channel_group[:40], labels.campaign)

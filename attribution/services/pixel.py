@@ -90,8 +90,7 @@ def _no_email(value: str) -> str:
 
 def touch_build(*, site: PixelSite, visitor_id: str, landing: Landing, occurred_at: dt.datetime) -> Touch | None:
     """An unsaved Touch for a landing, or None when the hit is not a landing."""
-    labels = classify(landing, own_domains=site.allowed_domains, rules=site.rules,
-                      partner_name=partner_lookup(site.id))
+    labels = classify(landing, own_domains=site.allowed_domains, rules=site.rules, partner_name=partner_lookup(site.id))
     if labels is None:
         return None
     return Touch(
@@ -223,14 +222,26 @@ def hit_ingest(*, site: PixelSite, hit: Hit, ip: str, now: dt.datetime | None = 
     backend = redis_cache()
     if backend is not None:
         payload = (
-            hit_payload(workspace_id=site.id, visitor_id=hit.visitor_id, url=hit.url, referrer=hit.referrer,
-                        session_start=hit.session_start, at=now.timestamp())
-            if _maybe_landing(hit) else ""
+            hit_payload(
+                workspace_id=site.id,
+                visitor_id=hit.visitor_id,
+                url=hit.url,
+                referrer=hit.referrer,
+                session_start=hit.session_start,
+                at=now.timestamp(),
+            )
+            if _maybe_landing(hit)
+            else ""
         )
         allowed, total = page_view_count(
-            backend, rate_key=rate_key(workspace_id=site.id, ip=ip), rate_ttl=RATE_KEY_TTL,
-            rate_limit=settings.PIXEL_RATE_LIMIT_PER_MINUTE, usage_key=usage_key(site.id, month_start(now)),
-            usage_ttl=COUNTER_TTL, quota=plan_quota(site.plan), payload=payload,
+            backend,
+            rate_key=rate_key(workspace_id=site.id, ip=ip),
+            rate_ttl=RATE_KEY_TTL,
+            rate_limit=settings.PIXEL_RATE_LIMIT_PER_MINUTE,
+            usage_key=usage_key(site.id, month_start(now)),
+            usage_ttl=COUNTER_TTL,
+            quota=plan_quota(site.plan),
+            payload=payload,
         )
         if allowed:
             usage_counter_seed(workspace_id=site.id, total=total, now=now)

@@ -221,8 +221,12 @@ def test_custom_rules_come_first(rule, query, referrer):
 
 
 def test_custom_rules_first_match_wins_and_bad_regex_is_skipped():
-    rules = compile_rules([Rule("source", "regex", "(", "Broken", "Email"),
-                           Rule("source", "contains", "news", "First", "Email"),
-                           Rule("source", "contains", "letter", "Second", "Email")])
+    rules = compile_rules(
+        [
+            Rule("source", "regex", "(", "Broken", "Email"),
+            Rule("source", "contains", "news", "First", "Email"),
+            Rule("source", "contains", "letter", "Second", "Email"),
+        ]
+    )
     assert labels("utm_source=newsletter", rules=rules) == ("First", "Email")
     assert labels("utm_source=other", rules=rules) == ("Other", "Unassigned")

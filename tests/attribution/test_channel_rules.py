@@ -44,7 +44,11 @@ def test_add_rule_relabels_history_in_the_background(owner_client, workspace, dj
     assert len(callbacks) == 2  # forget the cached rules, enqueue the re-apply job
     assert touches_reclassify_task(workspace.pk) == 3
     assert sorted(Touch.objects.values_list("channel", "channel_group")) == [
-        ("Google", "Organic Search"), ("Weekly", "Email"), ("Weekly", "Email"), ("Weekly", "Email")]
+        ("Google", "Organic Search"),
+        ("Weekly", "Email"),
+        ("Weekly", "Email"),
+        ("Weekly", "Email"),
+    ]
     assert touches_reclassify(workspace_id=workspace.pk) == 0  # idempotent
 
 
@@ -70,8 +74,13 @@ def test_preview_counts_changes_in_the_last_30_days_and_saves_nothing(owner_clie
 
 @pytest.mark.parametrize(
     "bad",
-    [{"operator": "regex", "value": "("}, {"channel_group": "Made Up"}, {"field": "nope"}, {"value": ""},
-     {"channel": ""}],
+    [
+        {"operator": "regex", "value": "("},
+        {"channel_group": "Made Up"},
+        {"field": "nope"},
+        {"value": ""},
+        {"channel": ""},
+    ],
 )
 @pytest.mark.parametrize("action", ["save", "preview"])
 def test_bad_rules_are_refused(owner_client, workspace, bad, action):

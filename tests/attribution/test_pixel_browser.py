@@ -63,9 +63,12 @@ def pixel_browser(monkeypatch):
     from playwright.sync_api import sync_playwright
 
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    args = [*CHROMIUM_ARGS, "--host-resolver-rules=MAP *.site.test 127.0.0.1",
-            # Playwright marks the browser as automated (navigator.webdriver); a visitor's browser is not.
-            "--disable-blink-features=AutomationControlled"]
+    args = [
+        *CHROMIUM_ARGS,
+        "--host-resolver-rules=MAP *.site.test 127.0.0.1",
+        # Playwright marks the browser as automated (navigator.webdriver); a visitor's browser is not.
+        "--disable-blink-features=AutomationControlled",
+    ]
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
         yield chromium
@@ -198,8 +201,10 @@ def test_cookie_is_secure_on_https(pixel_browser):
     page = context.new_page()
     html = PAGE.format(api="https://t.site.test", workspace="ws_test", queue="", extra="")
     page.route("https://shop.site.test/", lambda route: route.fulfill(content_type="text/html", body=html))
-    page.route("https://t.site.test/p.js", lambda route: route.fulfill(
-        content_type="application/javascript", body=SCRIPT_PATH.read_text()))
+    page.route(
+        "https://t.site.test/p.js",
+        lambda route: route.fulfill(content_type="application/javascript", body=SCRIPT_PATH.read_text()),
+    )
     page.route("https://t.site.test/collect", lambda route: route.fulfill(status=204))
     page.goto("https://shop.site.test/")
     page.wait_for_function("() => window.trackrev && window.trackrev._loaded")

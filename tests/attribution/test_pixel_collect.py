@@ -17,13 +17,20 @@ def stored() -> tuple[int, int, int]:
 
 
 def test_landing_is_stored_with_cors_and_204(client, workspace):
-    response = post(client, hit(workspace, u="https://shop.example.com/?utm_source=newsletter&utm_medium=email"),
-                    origin="https://shop.example.com")
+    response = post(
+        client,
+        hit(workspace, u="https://shop.example.com/?utm_source=newsletter&utm_medium=email"),
+        origin="https://shop.example.com",
+    )
     assert response.status_code == 204
     assert response["Access-Control-Allow-Origin"] == "https://shop.example.com"
     touch = Touch.objects.get()
     assert (touch.workspace, touch.visitor_id, touch.channel, touch.channel_group) == (
-        workspace, VISITOR, "Newsletter", "Email")
+        workspace,
+        VISITOR,
+        "Newsletter",
+        "Email",
+    )
     assert (touch.source, touch.medium) == ("newsletter", "email")
     assert Visitor.objects.get().visitor_id == VISITOR
 
@@ -39,7 +46,9 @@ def test_visitor_is_inserted_once_and_touches_appended(client, workspace):
     post(client, hit(workspace, u="https://shop.example.com/?gclid=abc", s=False))
     assert Visitor.objects.count() == 1
     assert list(Touch.objects.order_by("id").values_list("channel", "channel_group", "click_id")) == [
-        ("Facebook", "Organic Social", ""), ("Google", "Paid Search", "abc")]
+        ("Facebook", "Organic Social", ""),
+        ("Google", "Paid Search", "abc"),
+    ]
 
 
 def test_preflight_is_answered(client):
@@ -145,8 +154,9 @@ def test_automation_flag_from_the_browser_is_dropped(client, workspace):
 
 @override_settings(PIXEL_RATE_LIMIT_PER_MINUTE=3)
 def test_rate_limit_per_ip_and_workspace(client, workspace):
-    statuses = [post(client, hit(workspace, u=f"https://shop.example.com/?utm_source=s{i}")).status_code
-                for i in range(5)]
+    statuses = [
+        post(client, hit(workspace, u=f"https://shop.example.com/?utm_source=s{i}")).status_code for i in range(5)
+    ]
     assert statuses == [204, 204, 204, 429, 429]
     assert Touch.objects.count() == 3
     # Another IP, or another workspace, has its own budget.
@@ -156,10 +166,22 @@ def test_rate_limit_per_ip_and_workspace(client, workspace):
 
 @override_settings(PIXEL_RATE_LIMIT_PER_MINUTE=1, TRUSTED_PROXY_COUNT=1)
 def test_rate_limit_uses_the_proxied_address_when_trusted(client, workspace):
-    first = client.generic("POST", "/collect", json.dumps(hit(workspace)), content_type="text/plain",
-                           HTTP_USER_AGENT=CHROME_UA, HTTP_X_FORWARDED_FOR="198.51.100.1")
-    second = client.generic("POST", "/collect", json.dumps(hit(workspace)), content_type="text/plain",
-                            HTTP_USER_AGENT=CHROME_UA, HTTP_X_FORWARDED_FOR="198.51.100.2")
+    first = client.generic(
+        "POST",
+        "/collect",
+        json.dumps(hit(workspace)),
+        content_type="text/plain",
+        HTTP_USER_AGENT=CHROME_UA,
+        HTTP_X_FORWARDED_FOR="198.51.100.1",
+    )
+    second = client.generic(
+        "POST",
+        "/collect",
+        json.dumps(hit(workspace)),
+        content_type="text/plain",
+        HTTP_USER_AGENT=CHROME_UA,
+        HTTP_X_FORWARDED_FOR="198.51.100.2",
+    )
     assert (first.status_code, second.status_code) == (204, 204)
 
 

@@ -17,8 +17,16 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
     max_leaves=12,
 )
-odd_urls = ["https://shop.example.com/", "http://x.test/?utm_source=a&gclid=1", "ftp://a/", "https://",
-            "javascript:alert(1)", "https://[::1", "https://shop.example.com/?via=%ff", ""]
+odd_urls = [
+    "https://shop.example.com/",
+    "http://x.test/?utm_source=a&gclid=1",
+    "ftp://a/",
+    "https://",
+    "javascript:alert(1)",
+    "https://[::1",
+    "https://shop.example.com/?via=%ff",
+    "",
+]
 urls = st.sampled_from(odd_urls) | st.text(max_size=40)
 hit_like = st.fixed_dictionaries(
     {},

@@ -32,8 +32,9 @@ NOW = dt.datetime(2026, 11, 15, 12, tzinfo=dt.UTC)
 @pytest.fixture(autouse=True)
 def redis_cache_settings():
     prefix = f"test-pixel-{uuid.uuid4().hex}"
-    caches_setting = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": BROKER,
-                                  "KEY_PREFIX": prefix}}
+    caches_setting = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": BROKER, "KEY_PREFIX": prefix}
+    }
     with override_settings(CACHES=caches_setting):
         assert redis_cache() is not None
         yield

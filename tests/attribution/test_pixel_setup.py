@@ -58,6 +58,15 @@ def test_pixel_script_is_small_and_cacheable(client):
     assert max_age >= 3600
     assert len(gzip.compress(response.content, 9)) <= 3 * 1024
     source = response.content.decode()
-    for needle in ("trackrev_vid", "sendBeacon", "keepalive", "pushState", "replaceState", "popstate",
-                   "SameSite=Lax", "Secure", "data-"):
+    for needle in (
+        "trackrev_vid",
+        "sendBeacon",
+        "keepalive",
+        "pushState",
+        "replaceState",
+        "popstate",
+        "SameSite=Lax",
+        "Secure",
+        "data-",
+    ):
         assert needle in source

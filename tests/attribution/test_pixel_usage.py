@@ -129,9 +129,19 @@ def test_processor_orders_are_never_dropped_by_the_quota(client):
     post(client, landing(workspace, 1))
     assert not Touch.objects.exists()
     order = NormalizedOrder(
-        external_id="ord_1", status="paid", kind="one_time", currency="USD", amount_minor=4900, tax_minor=0,
-        refunded_minor=0, placed_at=NOW, paid_at=NOW, visitor_ref="", customer=None,
-        subscription_external_id="", source_updated_at=NOW,
+        external_id="ord_1",
+        status="paid",
+        kind="one_time",
+        currency="USD",
+        amount_minor=4900,
+        tax_minor=0,
+        refunded_minor=0,
+        placed_at=NOW,
+        paid_at=NOW,
+        visitor_ref="",
+        customer=None,
+        subscription_external_id="",
+        source_updated_at=NOW,
     )
     order_upsert(connection=ProcessorConnectionFactory(workspace=workspace), order=order, via="webhook")
     assert Order.objects.filter(workspace=workspace, external_id="ord_1", amount_minor=4900).exists()

@@ -127,8 +127,18 @@ def free_port() -> int:
 @contextlib.contextmanager
 def gunicorn():
     port = free_port()
-    command = ["taskset", "-c", "1", str(ROOT / ".venv" / "bin" / "gunicorn"), "trackrev.wsgi",
-               "-b", f"127.0.0.1:{port}", *GUNICORN, "--log-level", "warning"]
+    command = [
+        "taskset",
+        "-c",
+        "1",
+        str(ROOT / ".venv" / "bin" / "gunicorn"),
+        "trackrev.wsgi",
+        "-b",
+        f"127.0.0.1:{port}",
+        *GUNICORN,
+        "--log-level",
+        "warning",
+    ]
     process = subprocess.Popen(command, cwd=ROOT, env=env())
     try:
         for _ in range(100):
@@ -143,8 +153,23 @@ def gunicorn():
 
 def wrk(port: int, script: str, subject: str, seconds: int, tag: str) -> dict:
     path, share = SUBJECTS[subject]
-    command = ["taskset", "-c", "0", "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "5s",
-               "-s", script, f"http://127.0.0.1:{port}{path}", "--", str(share), tag]
+    command = [
+        "taskset",
+        "-c",
+        "0",
+        "wrk",
+        "-t1",
+        f"-c{CONNECTIONS}",
+        f"-d{seconds}s",
+        "--timeout",
+        "5s",
+        "-s",
+        script,
+        f"http://127.0.0.1:{port}{path}",
+        "--",
+        str(share),
+        tag,
+    ]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     result = json.loads(output.split("RESULT ", 1)[1].splitlines()[0])
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
@@ -168,8 +193,11 @@ def measure() -> dict:
                 before = touches()
                 result = wrk(port, script, subject, SECONDS, f"m{run}{subject[0]}{time.time_ns() % 10**9:09d}")
                 results[subject].append(result)
-                print(f"run {run + 1} {subject:9} {result['rps']:8.0f} req/s  p99 {result['p99_ms']:.1f} ms  "
-                      f"non-2xx {result['status_errors']}  timeouts {result['timeouts']}", flush=True)
+                print(
+                    f"run {run + 1} {subject:9} {result['rps']:8.0f} req/s  p99 {result['p99_ms']:.1f} ms  "
+                    f"non-2xx {result['status_errors']}  timeouts {result['timeouts']}",
+                    flush=True,
+                )
                 if subject == "landings":
                     rows, seconds = drain()
                     flushed, flush_seconds = flushed + rows, flush_seconds + seconds
@@ -187,26 +215,36 @@ def measure() -> dict:
 def report(data: dict) -> None:
     results = data["results"]
     median = {name: statistics.median(r["rps"] for r in runs) for name, runs in results.items()}
-    spread = {name: (max(r["rps"] for r in runs) - min(r["rps"] for r in runs)) / median[name]
-              for name, runs in results.items()}
-    ratios = {name: statistics.median(r["rps"] / b["rps"] for r, b in zip(results[name], results["bare"], strict=True))
-              for name in ("landings", "mixed")}
+    spread = {
+        name: (max(r["rps"] for r in runs) - min(r["rps"] for r in runs)) / median[name]
+        for name, runs in results.items()
+    }
+    ratios = {
+        name: statistics.median(r["rps"] / b["rps"] for r, b in zip(results[name], results["bare"], strict=True))
+        for name in ("landings", "mixed")
+    }
     durability = data["durability"]
     print()
-    print(f"machine: {platform.node()} · {os.cpu_count()} cores · {platform.python_version()} · "
-          f"gunicorn {' '.join(GUNICORN)} on core 1, wrk -t1 -c{CONNECTIONS} -d{SECONDS}s on core 0 · "
-          f"{RUNS} runs, median (spread)")
+    print(
+        f"machine: {platform.node()} · {os.cpu_count()} cores · {platform.python_version()} · "
+        f"gunicorn {' '.join(GUNICORN)} on core 1, wrk -t1 -c{CONNECTIONS} -d{SECONDS}s on core 0 · "
+        f"{RUNS} runs, median (spread)"
+    )
     for name in SUBJECTS:
         print(f"  {name:9} {median[name]:8.0f} req/s ({spread[name]:.0%})")
     for name, ratio in ratios.items():
         verdict = "goal met" if ratio >= GOAL else "gate met" if ratio >= GATE else "BELOW GATE"
         print(f"  {name} / bare = {ratio:.2f}  ({verdict}: gate {GATE}, goal {GOAL})")
-    print(f"  durability: {durability['landings_2xx']} landing hits answered 204, "
-          f"{durability['lost']} lost, {durability['extra']} extra rows")
+    print(
+        f"  durability: {durability['landings_2xx']} landing hits answered 204, "
+        f"{durability['lost']} lost, {durability['extra']} extra rows"
+    )
     flush = data["flush"]
     if flush["rows"]:
-        print(f"  flush job: {flush['rows']} buffered landings stored in {flush['seconds']:.1f} s "
-              f"({flush['rows'] / flush['seconds']:.0f} touches/s)")
+        print(
+            f"  flush job: {flush['rows']} buffered landings stored in {flush['seconds']:.1f} s "
+            f"({flush['rows'] / flush['seconds']:.0f} touches/s)"
+        )
 
 
 def run() -> None:

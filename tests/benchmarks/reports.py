@@ -56,8 +56,13 @@ PROCESSORS = [("polar", 40), ("stripe", 30), ("paddle", 15), ("lemonsqueezy", 15
 
 
 def env() -> dict:
-    return {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.benchmarks.reports_settings", "DATABASE_URL": DB_URL,
-            "CELERY_BROKER_URL": "memory://", "PYTHONPATH": str(ROOT)}
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.benchmarks.reports_settings",
+        "DATABASE_URL": DB_URL,
+        "CELERY_BROKER_URL": "memory://",
+        "PYTHONPATH": str(ROOT),
+    }
 
 
 def prepare() -> None:
@@ -93,9 +98,16 @@ def generate() -> dict:
     workspaces = [Workspace.objects.create(name=f"Bench {i}", plan="pro", lookback_days=30) for i in range(WORKSPACES)]
     shares = [0.8] + [0.2 / (WORKSPACES - 1)] * (WORKSPACES - 1)
     connections = {
-        (ws.pk, p): ProcessorConnection.objects.create(workspace=ws, processor=p, api_token="t", webhook_secret="s",
-                                                       api_base_url="https://bench.invalid", status="disabled")
-        for ws in workspaces for p, _ in PROCESSORS
+        (ws.pk, p): ProcessorConnection.objects.create(
+            workspace=ws,
+            processor=p,
+            api_token="t",
+            webhook_secret="s",
+            api_base_url="https://bench.invalid",
+            status="disabled",
+        )
+        for ws in workspaces
+        for p, _ in PROCESSORS
     }
     key = api_key_create(workspace=workspaces[0], name="bench").raw_key
 
@@ -115,8 +127,25 @@ def generate() -> dict:
             if at >= END:
                 break
             _, channel, group, campaigns = rng.choices(CHANNELS, weights)[0]
-            touches.append((ws.pk, vid, at, channel, group, rng.choice(campaigns), "", "", "", "", "",
-                            "https://bench.test/", "", "", ""))
+            touches.append(
+                (
+                    ws.pk,
+                    vid,
+                    at,
+                    channel,
+                    group,
+                    rng.choice(campaigns),
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "https://bench.test/",
+                    "",
+                    "",
+                    "",
+                )
+            )
             at += timedelta(hours=rng.expovariate(1 / 60))
     drop = set(rng.sample(range(len(touches)), max(0, len(touches) - TOUCHES)))
     touches = [t for i, t in enumerate(touches) if i not in drop]
@@ -124,23 +153,54 @@ def generate() -> dict:
     for touch in touches:
         last_touch[touch[1]] = max(last_touch.get(touch[1], touch[2]), touch[2])
     _copy("attribution_visitor", ["workspace_id", "visitor_id", "created_at"], visitors)
-    _copy("attribution_touch", ["workspace_id", "visitor_id", "occurred_at", "channel", "channel_group", "campaign",
-                                "source", "medium", "term", "content", "referrer", "landing_url", "click_id_type",
-                                "click_id", "partner_code"], touches)
-    identities = [(ws_id, vid, hashlib.sha256(f"e{i // 2}".encode()).hexdigest(), END)
-                  for i, (ws_id, vid, _) in enumerate(visitors[::20])]  # pairs of visitors share an email
+    _copy(
+        "attribution_touch",
+        [
+            "workspace_id",
+            "visitor_id",
+            "occurred_at",
+            "channel",
+            "channel_group",
+            "campaign",
+            "source",
+            "medium",
+            "term",
+            "content",
+            "referrer",
+            "landing_url",
+            "click_id_type",
+            "click_id",
+            "partner_code",
+        ],
+        touches,
+    )
+    identities = [
+        (ws_id, vid, hashlib.sha256(f"e{i // 2}".encode()).hexdigest(), END)
+        for i, (ws_id, vid, _) in enumerate(visitors[::20])
+    ]  # pairs of visitors share an email
     _copy("attribution_identity", ["workspace_id", "visitor_id", "email_digest", "created_at"], identities)
 
     orders, subscriptions = [], []
-    sub_columns = ["workspace_id", "connection_id", "processor", "external_id", "status", "cancel_at_period_end",
-                   "visitor_id", "source_updated_at", "created_at", "updated_at"]
+    sub_columns = [
+        "workspace_id",
+        "connection_id",
+        "processor",
+        "external_id",
+        "status",
+        "cancel_at_period_end",
+        "visitor_id",
+        "source_updated_at",
+        "created_at",
+        "updated_at",
+    ]
     while len(orders) < ORDERS:
         ws = rng.choices(workspaces, shares)[0]
         vid = rng.choice(per_ws[ws.pk]) if per_ws[ws.pk] else ""
         placed = min(END - timedelta(seconds=1), last_touch.get(vid, start) + timedelta(hours=rng.uniform(0, 72)))
         processor = rng.choices([p for p, _ in PROCESSORS], [w for _, w in PROCESSORS])[0]
-        currency = "EUR" if processor == "lemonsqueezy" else rng.choice(["USD", "GBP"]) if processor == "paddle" \
-            else "USD"
+        currency = (
+            "EUR" if processor == "lemonsqueezy" else rng.choice(["USD", "GBP"]) if processor == "paddle" else "USD"
+        )
         amount = rng.choice([900, 1900, 2900, 4900, 9900, 29000])
         usd = amount * {"USD": 100, "EUR": 108, "GBP": 127}[currency] // 100
         status = rng.choices(["paid", "partially_refunded", "refunded", "pending"], [95, 2, 2, 1])[0]
@@ -150,35 +210,121 @@ def generate() -> dict:
         sub_external = ""
         if kind == "subscription_create":
             sub_external = f"sub{len(subscriptions)}"
-            subscriptions.append((ws.pk, connections[(ws.pk, processor)].pk, processor, sub_external, "active",
-                                  False, vid if matched else "", placed, placed, placed))
-        base = dict(ws=ws.pk, conn=connections[(ws.pk, processor)].pk, processor=processor, currency=currency,
-                    amount=amount, usd=usd, vid=vid if matched else "", sub=sub_external)
-        orders.append({**base, "kind": kind, "status": status, "refunded": refunded, "placed": placed,
-                       "matched": "metadata" if matched else "none"})
+            subscriptions.append(
+                (
+                    ws.pk,
+                    connections[(ws.pk, processor)].pk,
+                    processor,
+                    sub_external,
+                    "active",
+                    False,
+                    vid if matched else "",
+                    placed,
+                    placed,
+                    placed,
+                )
+            )
+        base = dict(
+            ws=ws.pk,
+            conn=connections[(ws.pk, processor)].pk,
+            processor=processor,
+            currency=currency,
+            amount=amount,
+            usd=usd,
+            vid=vid if matched else "",
+            sub=sub_external,
+        )
+        orders.append(
+            {
+                **base,
+                "kind": kind,
+                "status": status,
+                "refunded": refunded,
+                "placed": placed,
+                "matched": "metadata" if matched else "none",
+            }
+        )
         renewal = placed + timedelta(days=30)
         if sub_external and renewal < END and len(orders) < ORDERS:
-            orders.append({**base, "kind": "renewal", "status": "paid", "refunded": 0, "placed": renewal,
-                           "matched": "subscription" if matched else "none"})
+            orders.append(
+                {
+                    **base,
+                    "kind": "renewal",
+                    "status": "paid",
+                    "refunded": 0,
+                    "placed": renewal,
+                    "matched": "subscription" if matched else "none",
+                }
+            )
     _copy("integrations_subscription", sub_columns, subscriptions)
     from integrations.models import Subscription
 
     sub_ids = dict(Subscription.objects.values_list("external_id", "pk"))
-    _copy("integrations_order", [
-        "workspace_id", "connection_id", "processor", "external_id", "kind", "status", "currency", "amount_minor",
-        "tax_minor", "amount_usd_minor", "refunded_minor", "refunded_usd_minor", "placed_at", "paid_at", "visitor_id",
-        "matched_by", "subscription_id", "subscription_external_id", "customer_email_digest", "first_seen_via",
-        "source_updated_at", "created_at", "updated_at",
-    ], (
-        (o["ws"], o["conn"], o["processor"], f"o{i}", o["kind"], o["status"], o["currency"], o["amount"], 0, o["usd"],
-         o["refunded"], o["usd"] * o["refunded"] // o["amount"], o["placed"],
-         None if o["status"] == "pending" else o["placed"], o["vid"], o["matched"], sub_ids.get(o["sub"]), o["sub"],
-         "", "webhook", o["placed"], o["placed"], o["placed"])
-        for i, o in enumerate(orders)
-    ))
+    _copy(
+        "integrations_order",
+        [
+            "workspace_id",
+            "connection_id",
+            "processor",
+            "external_id",
+            "kind",
+            "status",
+            "currency",
+            "amount_minor",
+            "tax_minor",
+            "amount_usd_minor",
+            "refunded_minor",
+            "refunded_usd_minor",
+            "placed_at",
+            "paid_at",
+            "visitor_id",
+            "matched_by",
+            "subscription_id",
+            "subscription_external_id",
+            "customer_email_digest",
+            "first_seen_via",
+            "source_updated_at",
+            "created_at",
+            "updated_at",
+        ],
+        (
+            (
+                o["ws"],
+                o["conn"],
+                o["processor"],
+                f"o{i}",
+                o["kind"],
+                o["status"],
+                o["currency"],
+                o["amount"],
+                0,
+                o["usd"],
+                o["refunded"],
+                o["usd"] * o["refunded"] // o["amount"],
+                o["placed"],
+                None if o["status"] == "pending" else o["placed"],
+                o["vid"],
+                o["matched"],
+                sub_ids.get(o["sub"]),
+                o["sub"],
+                "",
+                "webhook",
+                o["placed"],
+                o["placed"],
+                o["placed"],
+            )
+            for i, o in enumerate(orders)
+        ),
+    )
     assert Order.objects.count() == ORDERS
-    return {"workspaces": workspaces, "key": key, "touches": len(touches), "visitors": len(visitors),
-            "orders": len(orders), "identities": len(identities)}
+    return {
+        "workspaces": workspaces,
+        "key": key,
+        "touches": len(touches),
+        "visitors": len(visitors),
+        "orders": len(orders),
+        "identities": len(identities),
+    }
 
 
 def compute(workspaces) -> dict:
@@ -231,8 +377,10 @@ visits AS (
 SELECT coalesce(m.channel, v.channel), coalesce(v.visitors, 0), coalesce(m.conv, 0), coalesce(m.usd, 0)
 FROM money m FULL JOIN visits v ON v.channel = m.channel
 """
-RAW_VISITORS = ("SELECT count(DISTINCT visitor_id) FROM attribution_touch "
-                "WHERE workspace_id = %(ws)s AND occurred_at >= %(t0)s AND occurred_at < %(t1)s")
+RAW_VISITORS = (
+    "SELECT count(DISTINCT visitor_id) FROM attribution_touch "
+    "WHERE workspace_id = %(ws)s AND occurred_at >= %(t0)s AND occurred_at < %(t1)s"
+)
 RAW_DAILY = """
 SELECT day, sum(revenue_usd_minor), sum(weight) FROM attribution_credit
 WHERE workspace_id = %(ws)s AND version = %(v)s AND model = %(model)s AND day BETWEEN %(start)s AND %(end)s
@@ -249,9 +397,15 @@ def measure_inprocess(ws) -> dict:
     out = {}
     with psycopg.connect(DB_URL) as raw:
         for model in MODELS:
-            params = {"ws": ws.pk, "v": served_version(ws), "model": model, "start": start, "end": end,
-                      "t0": datetime.combine(start, datetime.min.time(), tzinfo=UTC),
-                      "t1": datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=UTC)}
+            params = {
+                "ws": ws.pk,
+                "v": served_version(ws),
+                "model": model,
+                "start": start,
+                "end": end,
+                "t0": datetime.combine(start, datetime.min.time(), tzinfo=UTC),
+                "t1": datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=UTC),
+            }
 
             def raw_channels(params=params):
                 return raw.execute(RAW_CHANNELS, params).fetchall(), raw.execute(RAW_VISITORS, params).fetchone()[0]
@@ -266,11 +420,19 @@ def measure_inprocess(ws) -> dict:
             ours = {r.name: (r.visitors, r.conversions, r.revenue_usd_minor) for r in report.rows}
             theirs = {name: (int(v), int(c), int(u)) for name, v, c, u in raw_rows}
             by_day = {d: (int(u), int(c) // 1_000_000) for d, u, c in raw_days}
-            identical = (ours == theirs and report.visitors == raw_total_visitors
-                         and all(by_day.get(d.date, (0, 0)) == (d.revenue_usd_minor, d.orders) for d in days)
-                         and len(by_day) <= len(days))
-            out[model] = {"channels": (sel_ch, raw_ch), "daily": (sel_day, raw_day), "identical": identical,
-                          "revenue": report.revenue_usd_minor, "rows": len(report.rows)}
+            identical = (
+                ours == theirs
+                and report.visitors == raw_total_visitors
+                and all(by_day.get(d.date, (0, 0)) == (d.revenue_usd_minor, d.orders) for d in days)
+                and len(by_day) <= len(days)
+            )
+            out[model] = {
+                "channels": (sel_ch, raw_ch),
+                "daily": (sel_day, raw_day),
+                "identical": identical,
+                "revenue": report.revenue_usd_minor,
+                "rows": len(report.rows),
+            }
     return out
 
 
@@ -283,8 +445,16 @@ def free_port() -> int:
 @contextlib.contextmanager
 def gunicorn():
     port = free_port()
-    command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "trackrev.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2",
-               "--log-level", "warning"]
+    command = [
+        str(ROOT / ".venv" / "bin" / "gunicorn"),
+        "trackrev.wsgi",
+        "-b",
+        f"127.0.0.1:{port}",
+        "-w",
+        "2",
+        "--log-level",
+        "warning",
+    ]
     process = subprocess.Popen(command, cwd=ROOT, env=env())
     try:
         for _ in range(100):
@@ -306,8 +476,10 @@ def measure_http(key: str) -> dict:
         session.headers["Authorization"] = f"Bearer {key}"
         base = f"http://127.0.0.1:{port}/api/v1/reports"
         for model in MODELS:
-            for name, url in (("channels", f"{base}/channels/?start={start}&end={end}&model={model}"),
-                              ("daily", f"{base}/revenue-daily/?days=10&model={model}")):
+            for name, url in (
+                ("channels", f"{base}/channels/?start={start}&end={end}&model={model}"),
+                ("daily", f"{base}/revenue-daily/?days=10&model={model}"),
+            ):
                 samples = []
                 for i in range(HTTP_REQUESTS + 5):
                     t = time.perf_counter()
@@ -322,14 +494,20 @@ def measure_http(key: str) -> dict:
 
 def report(data: dict, inproc: dict, http: dict, recompute: dict) -> None:
     print()
-    print(f"machine: {platform.node()} · {os.cpu_count()} cores · Python {platform.python_version()} · "
-          f"PostgreSQL · {data['touches']:,} touches, {data['visitors']:,} visitors, {data['orders']:,} orders, "
-          f"{data['identities']:,} identities, {WORKSPACES} workspaces (one 80%) · range {RANGE[0]}..{RANGE[1]}")
-    print(f"full recompute: {recompute['orders']:,} orders in {recompute['seconds']:.1f} s = "
-          f"{recompute['orders_per_s']:,.0f} orders/s (credits in 5 models, rollups); "
-          f"folding {data['touches']:,} touches into visitor sets: {recompute['fold_seconds']:.1f} s")
-    print(f"{'model':15} {'report':9} {'selector p50/p95 ms':>20} {'raw SQL p50/p95 ms':>20} {'ratio':>7} "
-          f"{'HTTP p50/p95 ms':>16}  identical")
+    print(
+        f"machine: {platform.node()} · {os.cpu_count()} cores · Python {platform.python_version()} · "
+        f"PostgreSQL · {data['touches']:,} touches, {data['visitors']:,} visitors, {data['orders']:,} orders, "
+        f"{data['identities']:,} identities, {WORKSPACES} workspaces (one 80%) · range {RANGE[0]}..{RANGE[1]}"
+    )
+    print(
+        f"full recompute: {recompute['orders']:,} orders in {recompute['seconds']:.1f} s = "
+        f"{recompute['orders_per_s']:,.0f} orders/s (credits in 5 models, rollups); "
+        f"folding {data['touches']:,} touches into visitor sets: {recompute['fold_seconds']:.1f} s"
+    )
+    print(
+        f"{'model':15} {'report':9} {'selector p50/p95 ms':>20} {'raw SQL p50/p95 ms':>20} {'ratio':>7} "
+        f"{'HTTP p50/p95 ms':>16}  identical"
+    )
     worst_ratio, worst_http = float("inf"), 0.0
     for model in MODELS:
         for name in ("channels", "daily"):
@@ -338,14 +516,18 @@ def report(data: dict, inproc: dict, http: dict, recompute: dict) -> None:
             worst_ratio = min(worst_ratio, ratio)
             h = http[(model, name)]
             worst_http = max(worst_http, p95(h))
-            print(f"{model:15} {name:9} {statistics.median(ours):9.1f} / {p95(ours):6.1f} "
-                  f"{statistics.median(raw):11.1f} / {p95(raw):6.1f} {ratio:6.1f}x "
-                  f"{statistics.median(h):8.1f} / {p95(h):5.1f}  {inproc[model]['identical']}")
+            print(
+                f"{model:15} {name:9} {statistics.median(ours):9.1f} / {p95(ours):6.1f} "
+                f"{statistics.median(raw):11.1f} / {p95(raw):6.1f} {ratio:6.1f}x "
+                f"{statistics.median(h):8.1f} / {p95(h):5.1f}  {inproc[model]['identical']}"
+            )
     all_identical = all(inproc[m]["identical"] for m in MODELS)
-    print(f"gates: rollups ≥ {GATE_RATIO}x faster than raw SQL: worst {worst_ratio:.1f}x "
-          f"({'met' if worst_ratio >= GATE_RATIO else 'MISSED'}); HTTP p95 ≤ {GATE_HTTP_P95_MS} ms: worst "
-          f"{worst_http:.1f} ms ({'met' if worst_http <= GATE_HTTP_P95_MS else 'MISSED'}); identical numbers: "
-          f"{'yes' if all_identical else 'NO'}")
+    print(
+        f"gates: rollups ≥ {GATE_RATIO}x faster than raw SQL: worst {worst_ratio:.1f}x "
+        f"({'met' if worst_ratio >= GATE_RATIO else 'MISSED'}); HTTP p95 ≤ {GATE_HTTP_P95_MS} ms: worst "
+        f"{worst_http:.1f} ms ({'met' if worst_http <= GATE_HTTP_P95_MS else 'MISSED'}); identical numbers: "
+        f"{'yes' if all_identical else 'NO'}"
+    )
 
 
 def run() -> None:

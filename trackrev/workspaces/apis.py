@@ -22,8 +22,17 @@ class WorkspaceGetApi(WorkspaceApiView):
 
         class Meta:
             model = Workspace
-            fields = ["id", "name", "plan", "timezone", "reporting_currency", "allowed_domains",
-                      "attribution_model", "lookback_days", "created_at"]
+            fields = [
+                "id",
+                "name",
+                "plan",
+                "timezone",
+                "reporting_currency",
+                "allowed_domains",
+                "attribution_model",
+                "lookback_days",
+                "created_at",
+            ]
 
     @extend_schema(responses=OutputSerializer, summary="The API key's workspace")
     def get(self, request):
