@@ -26,3 +26,10 @@ CSRF_COOKIE_SECURE = False
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 STATIC_ROOT = None  # static files come from the finders; no collectstatic in tests
 WHITENOISE_USE_FINDERS = True
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, like the embedded default, not Django's shared-cache in-memory database: that one takes
+    # table locks that fail at once (SQLITE_LOCKED) when the live server answers two hits together.
+    os.makedirs(BASE_DIR / "var", exist_ok=True)  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}  # noqa: F405
+    DATABASES["default"]["OPTIONS"]["init_command"] += "PRAGMA synchronous=OFF;"  # noqa: F405
