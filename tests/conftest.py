@@ -5,6 +5,7 @@ import os
 import shutil
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from rest_framework.test import APIClient
 
@@ -32,6 +33,22 @@ def _postgres_only(request):
         if os.environ.get("REQUIRE_POSTGRES"):
             pytest.fail("REQUIRE_POSTGRES=1 but the test database is not PostgreSQL (set DATABASE_URL)")
         pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://…")
+
+
+@pytest.fixture
+def redis_url(request):
+    """The real Redis that `broker` tests use (CELERY_BROKER_URL when the suite started)."""
+    if not settings.TEST_BROKER_URL.startswith("redis://"):
+        if os.environ.get("REQUIRE_POSTGRES"):
+            pytest.fail("CI must export CELERY_BROKER_URL=redis://… for the broker tests")
+        pytest.skip("needs CELERY_BROKER_URL=redis://…")
+    return settings.TEST_BROKER_URL
+
+
+@pytest.fixture(autouse=True)
+def _broker_only(request):
+    if request.node.get_closest_marker("broker") is not None:
+        request.getfixturevalue("redis_url")
 
 
 CHROMIUM_ARGS = [

@@ -1,9 +1,8 @@
 """The production ingest path with Redis as the cache: one Lua round trip per hit (rate limit, usage,
 buffer), then `touches_flush` stores the buffered landings exactly once. Needs a real Redis: the one
-of CELERY_BROKER_URL (CI starts it), under a key prefix of its own."""
+of CELERY_BROKER_URL (CI starts it; see the `redis_url` fixture), under a key prefix of its own."""
 
 import datetime as dt
-import os
 import uuid
 
 import pytest
@@ -20,20 +19,19 @@ from tests.factories.workspaces import WorkspaceFactory
 from trackrev.workspaces.models import UsageMonth
 from trackrev.workspaces.usage import FREE_MONTHLY_EVENTS, usage_flush, usage_month_events
 
-BROKER = os.environ.get("CELERY_BROKER_URL", "")
-pytestmark = [
-    pytest.mark.broker,
-    pytest.mark.django_db,
-    pytest.mark.skipif(not BROKER.startswith("redis://"), reason="needs CELERY_BROKER_URL=redis://…"),
-]
+pytestmark = [pytest.mark.broker, pytest.mark.django_db]
 NOW = dt.datetime(2026, 11, 15, 12, tzinfo=dt.UTC)
 
 
 @pytest.fixture(autouse=True)
-def redis_cache_settings():
+def redis_cache_settings(redis_url):
     prefix = f"test-pixel-{uuid.uuid4().hex}"
     caches_setting = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": BROKER, "KEY_PREFIX": prefix}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": prefix,
+        }
     }
     with override_settings(CACHES=caches_setting):
         assert redis_cache() is not None

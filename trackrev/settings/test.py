@@ -18,6 +18,9 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # In-memory broker: `.delay()` in a test queues and nothing runs unless the test starts a worker.
 CELERY_EMBEDDED = False
 CELERY_BROKER_URL = "memory://"
+# Celery prefers the CELERY_BROKER_URL environment variable over any setting, so take it out of the
+# environment: tests that need the real broker (CI exports Redis there) read TEST_BROKER_URL.
+TEST_BROKER_URL = os.environ.pop("CELERY_BROKER_URL", "")
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 CELERY_WORKER_ENABLE_REMOTE_CONTROL = True
 WEBHOOK_DISPATCH_BATCH_SECONDS = 0  # publish in the caller, so tests see each message
