@@ -20,7 +20,8 @@ CELERY_EMBEDDED = False
 CELERY_BROKER_URL = "memory://"
 # Celery prefers the CELERY_BROKER_URL environment variable over any setting, so take it out of the
 # environment: tests that need the real broker (CI exports Redis there) read TEST_BROKER_URL.
-TEST_BROKER_URL = os.environ.pop("CELERY_BROKER_URL", "")
+# (Kept in TRACKREV_TEST_BROKER_URL so that xdist workers, started after this ran, see it too.)
+TEST_BROKER_URL = os.environ.setdefault("TRACKREV_TEST_BROKER_URL", os.environ.pop("CELERY_BROKER_URL", ""))
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 CELERY_WORKER_ENABLE_REMOTE_CONTROL = True
 WEBHOOK_DISPATCH_BATCH_SECONDS = 0  # publish in the caller, so tests see each message
