@@ -4,26 +4,20 @@ from celery.schedules import crontab
 
 SCHEDULE: dict = {
     # Landings buffered in Redis by /collect become touches within seconds.
-    "attribution-touches-flush": {
+    "attribution.touches_flush": {
         "task": "attribution.touches_flush",
         "schedule": timedelta(seconds=10),
         "options": {"expires": 9},
     },
-    # Copy the pixel's monthly event counters from the cache into UsageMonth (trackrev.workspaces).
-    "workspaces-usage-flush": {
-        "task": "workspaces.usage_flush",
-        "schedule": crontab(minute="*"),
-        "options": {"expires": 50},
-    },
     # Fold new touches into the per-day visitor sets (reports also read the unfolded tail, so this
     # keeps them fast, not correct).
-    "attribution-visitor-sets-sync": {
+    "attribution.visitor_sets_sync": {
         "task": "attribution.visitor_sets_sync",
         "schedule": crontab(minute="*"),
         "options": {"expires": 50},
     },
     # Orders whose buyer identified after the purchase: email match and stitched touches.
-    "attribution-identities-apply": {
+    "attribution.identities_apply": {
         "task": "attribution.identities_apply",
         "schedule": crontab(minute="*"),
         "options": {"expires": 50},

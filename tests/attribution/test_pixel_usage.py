@@ -8,11 +8,11 @@ import time_machine
 from django.core.cache import cache
 
 from attribution.models import Touch
-from attribution.schedules import SCHEDULE
 from tests.attribution.pixel_helpers import hit, post
 from tests.factories.workspaces import MembershipFactory, WorkspaceFactory
 from trackrev.celery import app as celery_app
 from trackrev.workspaces.models import UsageMonth
+from trackrev.workspaces.schedules import SCHEDULE
 from trackrev.workspaces.tasks import usage_flush_task
 from trackrev.workspaces.usage import FREE_MONTHLY_EVENTS, usage_event_record, usage_flush, usage_month_events
 
@@ -56,7 +56,7 @@ def test_flush_copies_counters_and_never_lowers(workspace):
 
 
 def test_flush_is_scheduled_every_minute():
-    entry = SCHEDULE["workspaces-usage-flush"]
+    entry = SCHEDULE["workspaces.usage_flush"]
     assert entry["task"] in celery_app.tasks
     assert entry["options"]["expires"] < 60
 
