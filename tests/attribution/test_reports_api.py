@@ -1,38 +1,16 @@
 """GET /api/v1/reports/channels/ and /reports/revenue-daily/ field for field (CONTRACTS.md §5)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-import time_machine
 from rest_framework.test import APIClient
 
-from attribution.services.conversions import conversion_record
 from attribution.services.visitors import visitor_sets_sync
-from tests.factories.engine import OrderFactory, TouchFactory
+from tests.attribution.sales import NOW, frozen_today, sale  # noqa: F401 (autouse fixture)
+from tests.factories.engine import TouchFactory
 from tests.factories.workspaces import WorkspaceFactory
 
 pytestmark = pytest.mark.django_db
-
-NOW = datetime(2026, 11, 20, 15, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _today():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-def sale(workspace, *, visitor="", processor="polar", amount=4900, days_ago=0, **extra):
-    order = OrderFactory(
-        workspace=workspace,
-        visitor_id=visitor,
-        processor=processor,
-        amount_minor=amount,
-        placed_at=NOW - timedelta(days=days_ago, hours=1),
-        **extra,
-    )
-    conversion_record(order_id=order.pk)
-    return order
 
 
 @pytest.fixture

@@ -12,21 +12,17 @@ PostgreSQL is required (`BENCH_DATABASE_URL`, default a dedicated `trackrev_benc
 127.0.0.1); the cache is Redis (`redis://127.0.0.1:6379/13`) when it answers, as in production.
 """
 
-import contextlib
-import fcntl
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-LOCK = "/tmp/trackrev-bench.lock"
+from tests.benchmarks.harness import ROOT, gunicorn, machine_lock, redis_up
+
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/trackrev_bench_pixel")
 CACHE_URL = "redis://127.0.0.1:6379/13"
 WORKSPACE = "ws_benchpixel"
@@ -66,17 +62,12 @@ end
 def env() -> dict:
     return {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.benchmarks.pixel_settings",
+        "DJANGO_SETTINGS_MODULE": "tests.benchmarks.settings",
         "DATABASE_URL": DB_URL,
-        "CACHE_URL": CACHE_URL if _redis_up() else f"filecache://{tempfile.mkdtemp(prefix='bench-cache-')}",
+        "CACHE_URL": CACHE_URL if redis_up() else f"filecache://{tempfile.mkdtemp(prefix='bench-cache-')}",
         "PIXEL_RATE_LIMIT_PER_MINUTE": str(10**9),  # one client IP sends everything; the check still runs
         "PYTHONPATH": str(ROOT),
     }
-
-
-def _redis_up() -> bool:
-    result = subprocess.run(["redis-cli", "-h", "127.0.0.1", "ping"], capture_output=True, text=True, check=False)
-    return result.stdout.strip() == "PONG"
 
 
 def prepare() -> None:
@@ -118,39 +109,6 @@ def drain() -> tuple[int, float]:
     return stored, time.perf_counter() - started
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def gunicorn():
-    port = free_port()
-    command = [
-        "taskset",
-        "-c",
-        "1",
-        str(ROOT / ".venv" / "bin" / "gunicorn"),
-        "trackrev.wsgi",
-        "-b",
-        f"127.0.0.1:{port}",
-        *GUNICORN,
-        "--log-level",
-        "warning",
-    ]
-    process = subprocess.Popen(command, cwd=ROOT, env=env())
-    try:
-        for _ in range(100):
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-            time.sleep(0.1)
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-
-
 def wrk(port: int, script: str, subject: str, seconds: int, tag: str) -> dict:
     path, share = SUBJECTS[subject]
     command = [
@@ -185,7 +143,7 @@ def measure() -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(LUA)
         script = handle.name
-    with gunicorn() as port:
+    with gunicorn(env=env(), options=GUNICORN, cpus="1") as port:
         for run in range(RUNS):
             for subject in SUBJECTS:
                 wrk(port, script, subject, WARMUP, f"w{run}{subject[0]}{time.time_ns() % 10**9:09d}")
@@ -248,8 +206,7 @@ def report(data: dict) -> None:
 
 
 def run() -> None:
-    with open(LOCK, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with machine_lock():
         prepare()
         report(measure())
 

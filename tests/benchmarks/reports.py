@@ -11,22 +11,18 @@ orders/s). For the big workspace, a 30-day range, every model:
 Both sides must return identical numbers. `BENCH_SCALE=0.1` runs a tenth of the data set.
 """
 
-import contextlib
-import fcntl
 import hashlib
 import os
 import platform
 import random
-import socket
 import statistics
 import subprocess
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-LOCK = "/tmp/trackrev-bench.lock"
+from tests.benchmarks.harness import ROOT, gunicorn, machine_lock
+
 DB_URL = os.environ.get("BENCH_REPORTS_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/trackrev_bench_reports")
 SCALE = float(os.environ.get("BENCH_SCALE", "1"))
 TOUCHES, ORDERS, DAYS, WORKSPACES = int(1_000_000 * SCALE), int(100_000 * SCALE), 90, 10
@@ -58,7 +54,7 @@ PROCESSORS = [("polar", 40), ("stripe", 30), ("paddle", 15), ("lemonsqueezy", 15
 def env() -> dict:
     return {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.benchmarks.reports_settings",
+        "DJANGO_SETTINGS_MODULE": "tests.benchmarks.settings",
         "DATABASE_URL": DB_URL,
         "CELERY_BROKER_URL": "memory://",
         "PYTHONPATH": str(ROOT),
@@ -436,43 +432,12 @@ def measure_inprocess(ws) -> dict:
     return out
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def gunicorn():
-    port = free_port()
-    command = [
-        str(ROOT / ".venv" / "bin" / "gunicorn"),
-        "trackrev.wsgi",
-        "-b",
-        f"127.0.0.1:{port}",
-        "-w",
-        "2",
-        "--log-level",
-        "warning",
-    ]
-    process = subprocess.Popen(command, cwd=ROOT, env=env())
-    try:
-        for _ in range(100):
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-            time.sleep(0.1)
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-
-
 def measure_http(key: str) -> dict:
     import requests
 
     start, end = RANGE
     out = {}
-    with gunicorn() as port, requests.Session() as session:
+    with gunicorn(env=env(), options=["-w", "2"]) as port, requests.Session() as session:
         session.headers["Authorization"] = f"Bearer {key}"
         base = f"http://127.0.0.1:{port}/api/v1/reports"
         for model in MODELS:
@@ -531,8 +496,7 @@ def report(data: dict, inproc: dict, http: dict, recompute: dict) -> None:
 
 
 def run() -> None:
-    with open(LOCK, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with machine_lock():
         prepare()
         t = time.perf_counter()
         data = generate()

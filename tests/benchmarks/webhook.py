@@ -11,14 +11,12 @@ uses Redis as the broker when `redis-cli ping` answers, else the embedded queue.
 """
 
 import base64
-import contextlib
 import datetime as dt
 import http.client
 import json
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,7 +26,8 @@ import time
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.benchmarks.harness import ROOT, gunicorn, machine_lock, redis_up
+
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/trackrev_bench_webhook")
 SECRET = "whsec_Kx7Qm2vR9tLp4Zs8Nw3Yb6Hc1Jd5Fg0Ae2Uc7Vq"
 WORKSPACE = "ws_benchwebhook"
@@ -57,22 +56,15 @@ end
 
 
 def env() -> dict:
-    broker = "redis://127.0.0.1:6379/14" if shutil.which("redis-cli") and _redis_up() else ""
+    broker = "redis://127.0.0.1:6379/14" if shutil.which("redis-cli") and redis_up() else ""
     return {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.benchmarks.webhook_settings",
+        "DJANGO_SETTINGS_MODULE": "tests.benchmarks.settings",
         "DATABASE_URL": DB_URL,
         "CELERY_BROKER_URL": broker,
         "CELERY_EMBEDDED_QUEUE_DIR": tempfile.mkdtemp(prefix="bench-celery-"),
         "PYTHONPATH": str(ROOT),
     }
-
-
-def _redis_up() -> bool:
-    return (
-        subprocess.run(["redis-cli", "-h", "127.0.0.1", "ping"], capture_output=True, text=True).stdout.strip()
-        == "PONG"
-    )
 
 
 def django_setup() -> None:
@@ -102,41 +94,6 @@ def fixtures() -> None:
         workspace=workspace, processor="polar", api_token="t", webhook_secret=SECRET, api_base_url="http://127.0.0.1:9"
     )
     WebhookEvent.objects.filter(workspace=workspace).delete()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def gunicorn():
-    port = free_port()
-    command = [
-        str(ROOT / ".venv" / "bin" / "gunicorn"),
-        "trackrev.wsgi",
-        "-b",
-        f"127.0.0.1:{port}",
-        "-w",
-        "2",
-        "-k",
-        "gthread",
-        "--threads",
-        "4",
-        "--log-level",
-        "warning",
-    ]
-    process = subprocess.Popen(command, cwd=ROOT, env=env())
-    try:
-        for _ in range(100):
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-            time.sleep(0.1)
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def body_bytes() -> bytes:
@@ -255,14 +212,18 @@ def reconcile_rate() -> float:
 
 
 def run() -> None:
-    """Run it under `flock /tmp/trackrev-bench.lock` on a shared machine."""
+    with machine_lock():
+        measure()
+
+
+def measure() -> None:
     prepare_database()
     django_setup()
     fixtures()
     body = body_bytes()
     p99s, ratios, bare_rps, hook_rps, rates = [], [], [], [], []
     for attempt in range(1, RUNS + 1):
-        with gunicorn() as port:
+        with gunicorn(env=env(), options=["-w", "2", "-k", "gthread", "--threads", "4"]) as port:
             wrk(port, "/bench/bare", body=None, seconds=3)  # warm-up: connections, caches
             wrk(port, f"/webhooks/polar/{WORKSPACE}", body=body, seconds=3)
             latencies = fixed_rate_latencies(port, body)

@@ -1,4 +1,4 @@
-"""The product's URLs plus the bare baseline: a 204 view behind the same middleware."""
+"""The product's URLs plus the bare baseline: a 204 view behind the same middleware as /collect and the webhooks."""
 
 from django.http import HttpResponse
 from django.urls import path

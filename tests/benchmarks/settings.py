@@ -1,5 +1,5 @@
-"""Benchmark-only settings for the pixel: production settings (env decides database and cache) plus
-a URLconf with the bare 204 baseline view."""
+"""Benchmark-only settings: production settings (the environment decides database, cache and broker)
+plus a URLconf with the bare 204 baseline view."""
 
 import os
 
@@ -11,5 +11,5 @@ os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 
 from trackrev.settings.base import *  # noqa: F403
 
-ROOT_URLCONF = "tests.benchmarks.pixel_urls"
+ROOT_URLCONF = "tests.benchmarks.urls"
 LOGGING["root"]["level"] = "ERROR"  # noqa: F405
