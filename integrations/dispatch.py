@@ -7,49 +7,21 @@ before the 202: ids lost with a crashing process are re-enqueued by the sweeper.
 With WEBHOOK_DISPATCH_BATCH_SECONDS = 0 every id is published at once, in the caller's thread.
 """
 
-import logging
-import os
-import threading
-import time
-
 from celery import current_app
 from django.conf import settings
 
-logger = logging.getLogger(__name__)
+from trackrev.common.batching import ProcessBatcher
 
 PROCESS_ONE = "integrations.webhook_event_process"
 PROCESS_MANY = "integrations.webhook_events_process"
 
 
-class _Batcher:
-    def __init__(self):
-        self._ids: list[int] = []
-        self._ready = threading.Condition()
-        self._pid: int | None = None
-
-    def submit(self, event_id: int, delay: float) -> None:
-        with self._ready:
-            if self._pid != os.getpid():  # first use in this process (or after a fork): start the thread
-                self._pid = os.getpid()
-                self._ids = []
-                threading.Thread(target=self._run, args=(delay,), name="webhook-dispatch", daemon=True).start()
-            self._ids.append(event_id)
-            self._ready.notify()
-
-    def _run(self, delay: float) -> None:
-        while True:
-            with self._ready:
-                self._ready.wait_for(lambda: self._ids)
-            time.sleep(delay)  # let a burst gather into one message
-            with self._ready:
-                batch, self._ids = self._ids, []
-            try:
-                current_app.send_task(PROCESS_MANY, args=[batch])
-            except Exception:  # the rows stay received; the sweeper enqueues them again
-                logger.exception("could not publish %d webhook events", len(batch))
+def _publish(batch: list[int]) -> None:
+    # A failed publish leaves the rows received; the sweeper enqueues them again.
+    current_app.send_task(PROCESS_MANY, args=[batch])
 
 
-_batcher = _Batcher()
+_batcher = ProcessBatcher(_publish, name="webhook-dispatch")
 
 
 def webhook_event_dispatch(event_id: int) -> None:
@@ -57,4 +29,4 @@ def webhook_event_dispatch(event_id: int) -> None:
     if delay <= 0:
         current_app.send_task(PROCESS_ONE, args=[event_id])
     else:
-        _batcher.submit(event_id, delay)
+        _batcher.submit(event_id, linger=delay)

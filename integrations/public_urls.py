@@ -1,12 +1,7 @@
-from django.db import transaction
 from django.urls import path
 
-from integrations.webhook_views import WebhookReceiveView
+from integrations.webhook_views import webhook_receive
 
 urlpatterns = [
-    path(
-        "webhooks/<slug:processor>/<slug:workspace>",
-        transaction.non_atomic_requests(WebhookReceiveView.as_view()),
-        name="webhook_receive",
-    ),
+    path("webhooks/<slug:processor>/<slug:workspace>", webhook_receive, name="webhook_receive"),
 ]

@@ -15,8 +15,13 @@ class WebhookEventStatus(models.TextChoices):
 class WebhookEvent(models.Model):
     """The inbox: one verified delivery, stored raw before any processing so it can be replayed."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
-    connection = models.ForeignKey(ProcessorConnection, on_delete=models.CASCADE, related_name="webhook_events")
+    # Written on every acknowledgement, so no index it does not need: rows go with their connection,
+    # which goes with its workspace, and the unique (connection, delivery id) index serves lookups by
+    # connection.
+    workspace = models.ForeignKey(Workspace, on_delete=models.DO_NOTHING, db_index=False, related_name="+")
+    connection = models.ForeignKey(
+        ProcessorConnection, on_delete=models.CASCADE, db_index=False, related_name="webhook_events"
+    )
     processor = models.CharField(max_length=16)
     delivery_id = models.CharField(max_length=255)
     event_type = models.CharField(max_length=100, blank=True)

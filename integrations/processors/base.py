@@ -24,6 +24,9 @@ class ProcessorAdapter(ABC):
     # Event types whose deliveries we process; anything else is stored as ignored.
     handled_event_types: ClassVar[frozenset[str]]
     handled_event_prefixes: ClassVar[tuple[str, ...]] = ()
+    # Request headers (lower case) that verify_signature, delivery_id and parse_event read; the view
+    # passes only these (and the inbox keeps them with the body).
+    webhook_headers: ClassVar[tuple[str, ...]]
     do_not_call_in_templates = True  # pages read the class attributes above
 
     def __init__(
@@ -46,7 +49,8 @@ class ProcessorAdapter(ABC):
 
     @abstractmethod
     def verify_signature(self, *, body: bytes, headers: Mapping[str, str]) -> None:
-        """Raise SignatureInvalid / SignatureStale unless `body` was signed by the processor."""
+        """Raise SignatureInvalid / SignatureStale unless `body` was signed by the processor.
+        `headers` here and below: the `webhook_headers` the request carried, by lower-case name."""
 
     @abstractmethod
     def delivery_id(self, *, body: bytes, headers: Mapping[str, str]) -> str:

@@ -1,9 +1,12 @@
 """Shared, constant-time signing helpers for the adapters (no ad-hoc hmac in adapter code)."""
 
+import functools
 import hashlib
 import hmac
 from collections.abc import Mapping
 from datetime import datetime
+
+from django.http.request import HttpHeaders
 
 from integrations.processors.errors import SignatureStale
 
@@ -28,5 +31,12 @@ def sha256_hex(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def lower_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    return {key.lower(): value for key, value in headers.items()}
+def request_headers(meta: Mapping[str, str], names: tuple[str, ...]) -> dict[str, str]:
+    """The named headers present in a WSGI environ, by lower-case name (without building all of
+    `request.headers`)."""
+    return {name: meta[key] for name, key in _wsgi_names(names) if key in meta}
+
+
+@functools.cache
+def _wsgi_names(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((name, HttpHeaders.to_wsgi_name(name)) for name in names)

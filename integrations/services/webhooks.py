@@ -1,14 +1,12 @@
 """The webhook inbox: store verified deliveries raw, then process them in a task (idempotent, replayable)."""
 
-import functools
 import logging
 import time
 import traceback
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import connections, router, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -17,19 +15,15 @@ from integrations.models import ConnectionStatus, ProcessorConnection, WebhookEv
 from integrations.processors.base import ProcessorAdapter
 from integrations.processors.errors import ProcessorUnavailable
 from integrations.processors.registry import get_adapter
-from integrations.processors.signing import lower_headers, sha256_hex
+from integrations.processors.signing import sha256_hex
+from integrations.services.inbox import inbox_insert
 from integrations.services.ledger import change_apply
 
 logger = logging.getLogger(__name__)
 
-KEPT_HEADERS = ("webhook-id", "webhook-timestamp", "user-agent", "content-type")
+# Kept with every stored delivery, besides the adapter's own `webhook_headers`.
+KEPT_HEADERS = ("user-agent", "content-type")
 STUCK_AFTER = timedelta(minutes=10)
-
-
-@dataclass(frozen=True)
-class Received:
-    event: WebhookEvent
-    duplicate: bool
 
 
 def _enqueue(event_id: int) -> None:
@@ -70,59 +64,30 @@ def webhook_event_receive(
     body: bytes,
     headers: Mapping[str, str],
     payload: dict,
-) -> Received:
-    """Insert a verified delivery under unique (connection, delivery id); a repeat stores nothing new."""
+) -> int | None:
+    """Insert a verified delivery under unique (connection, delivery id) and queue it for processing;
+    returns its id, or None for a repeat, which stores nothing new. `headers`: those to keep, by
+    lower-case name.
+    Raises InboxUnavailable when it cannot be stored now."""
     event_type = adapter.event_type(payload=payload)
     handled = adapter.handles(event_type)
-    kept = {name: value for name, value in lower_headers(headers).items() if name in KEPT_HEADERS}
-    event = WebhookEvent(
-        workspace_id=connection.workspace_id,
-        connection=connection,
-        processor=connection.processor,
-        delivery_id=adapter.delivery_id(body=body, headers=headers),
-        event_type=event_type,
-        headers=kept,
-        body=body.decode("utf-8"),
-        body_sha256=sha256_hex(body),
-        status=WebhookEventStatus.RECEIVED if handled else WebhookEventStatus.IGNORED,
-        processed_at=None if handled else timezone.now(),
+    event_id = inbox_insert(
+        {
+            "workspace_id": connection.workspace_id,
+            "connection_id": connection.pk,
+            "processor": connection.processor,
+            "delivery_id": adapter.delivery_id(body=body, headers=headers),
+            "event_type": event_type,
+            "headers": dict(headers),
+            "body": body.decode("utf-8"),
+            "body_sha256": sha256_hex(body),
+            "status": WebhookEventStatus.RECEIVED if handled else WebhookEventStatus.IGNORED,
+            "processed_at": None if handled else timezone.now(),
+        }
     )
-    event.pk = _insert_unless_seen(event)
-    if event.pk is None:
-        return Received(event=None, duplicate=True)
-    if handled:
-        _enqueue(event.pk)
-    return Received(event=event, duplicate=False)
-
-
-def _insert_unless_seen(event: WebhookEvent) -> int | None:
-    """INSERT … ON CONFLICT DO NOTHING RETURNING id: the acknowledgement's one statement (PostgreSQL and
-    SQLite ≥ 3.35), with no transaction or savepoint round trips and no exception for a duplicate."""
-    db = connections[router.db_for_write(WebhookEvent)]
-    fields = _insert_fields()
-    values = [field.get_db_prep_save(field.pre_save(event, add=True), connection=db) for field in fields]
-    with db.cursor() as cursor:
-        cursor.execute(_insert_sql(db.vendor), values)
-        row = cursor.fetchone()
-    return row[0] if row else None
-
-
-@functools.cache
-def _insert_fields() -> list:
-    return [field for field in WebhookEvent._meta.concrete_fields if not field.primary_key]
-
-
-@functools.cache
-def _insert_sql(vendor: str) -> str:
-    quote = connections[router.db_for_write(WebhookEvent)].ops.quote_name
-    # Identifiers come from the model and are quoted; every value is a parameter.
-    return "INSERT INTO {table} ({columns}) VALUES ({params}) ON CONFLICT ({unique}) DO NOTHING RETURNING {pk}".format(  # noqa: S608
-        table=quote(WebhookEvent._meta.db_table),
-        columns=", ".join(quote(field.column) for field in _insert_fields()),
-        params=", ".join(["%s"] * len(_insert_fields())),
-        unique=", ".join(quote(column) for column in ("connection_id", "delivery_id")),
-        pk=quote(WebhookEvent._meta.pk.column),
-    )
+    if event_id is not None and handled:
+        _enqueue(event_id)
+    return event_id
 
 
 def webhook_event_process(*, event_id: int) -> WebhookEvent | None:

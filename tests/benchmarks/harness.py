@@ -3,6 +3,7 @@ TrackRev (production settings plus the bare baseline view, `tests/benchmarks/set
 
 import contextlib
 import fcntl
+import os
 import socket
 import subprocess
 import time
@@ -18,6 +19,38 @@ def machine_lock():
     with open(LOCK, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
+
+
+@contextlib.contextmanager
+def services_pinned(cpus: str, names: tuple[str, ...] = ("postgres", "redis-server")):
+    """Pin the running PostgreSQL and Redis processes (every thread) to `cpus` while measuring, so the
+    server side of a request shares the core it is pinned to (reliability-and-performance.md §7.1);
+    the previous affinity is restored. Needs the right to change them (root here); else unpinned."""
+    pids = [int(pid) for name in names for pid in _pgrep(name)]
+    before = {}
+    for pid in pids:
+        try:
+            cores = os.sched_getaffinity(pid)
+        except OSError:  # gone, or not ours to see
+            continue
+        if (
+            subprocess.run(["taskset", "-a", "-p", "-c", cpus, str(pid)], capture_output=True, check=False).returncode
+            == 0
+        ):
+            before[pid] = cores
+    try:
+        yield bool(before)
+    finally:
+        for pid, cores in before.items():
+            subprocess.run(
+                ["taskset", "-a", "-p", "-c", ",".join(map(str, sorted(cores))), str(pid)],
+                capture_output=True,
+                check=False,
+            )
+
+
+def _pgrep(name: str) -> list[str]:
+    return subprocess.run(["pgrep", "-x", name], capture_output=True, text=True, check=False).stdout.split()
 
 
 def redis_up() -> bool:

@@ -23,7 +23,7 @@ NOW = dt.datetime(2026, 9, 3, 14, 22, 6, tzinfo=dt.UTC)
 class Kit:
     secret: str
     order_event: dict  # a delivery that carries one order
-    sign: Callable[..., dict]  # (body, secret, at=…) → headers exactly as the processor sends them
+    sign: Callable[..., dict]  # (body, secret, at=…) → the headers the processor sends, by lower-case name
     expected_order_external_id: str
     expected_amount_minor: int
     # (token, orders to serve created after `since`) → a context manager of a local fake API's base URL,

@@ -65,24 +65,27 @@ def test_ledger_change_enqueues_every_consumer_on_commit_with_the_order_id(
     assert sent == [("attribution.conversion_record", [order_id]), ("affiliates.commission_sync_for_order", [order_id])]
 
 
-def test_dispatch_batches_committed_ids_off_the_request_thread(monkeypatch, settings):
+def test_dispatch_publishes_committed_ids_off_the_request_thread(monkeypatch, settings):
     import threading
 
     from integrations import dispatch
+    from trackrev.common.batching import ProcessBatcher
 
     settings.WEBHOOK_DISPATCH_BATCH_SECONDS = 0.05
-    published, done = [], threading.Event()
+    published, all_in = [], threading.Event()
 
     def send_task(name, args):
-        published.append((name, args, threading.current_thread().name))
-        done.set()
+        published.append((name, args[0], threading.current_thread().name))
+        if sum(len(ids) for _, ids, _ in published) == 3:
+            all_in.set()
 
     monkeypatch.setattr(app, "send_task", send_task)
-    monkeypatch.setattr(dispatch, "_batcher", dispatch._Batcher())
+    monkeypatch.setattr(dispatch, "_batcher", ProcessBatcher(dispatch._publish, name="webhook-dispatch"))
     for event_id in (11, 12, 13):
         dispatch.webhook_event_dispatch(event_id)
-    assert done.wait(timeout=5)
-    assert published == [("integrations.webhook_events_process", [[11, 12, 13]], "webhook-dispatch")]
+    assert all_in.wait(timeout=5)
+    assert {(name, thread) for name, _, thread in published} == {(dispatch.PROCESS_MANY, "webhook-dispatch")}
+    assert sorted(i for _, ids, _ in published for i in ids) == [11, 12, 13]
 
 
 @pytest.mark.django_db

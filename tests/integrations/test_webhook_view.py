@@ -236,3 +236,18 @@ def test_admin_never_renders_the_secrets(admin_client, connection):
     page = admin_client.get(f"/admin/integrations/processorconnection/{connection.pk}/change/").content.decode()
     assert connection.api_token not in page
     assert connection.webhook_secret not in page
+
+
+def test_deleting_a_workspace_deletes_its_inbox_through_the_connection(client, connection):
+    raw = encode(payload("order_created_purchase"))
+    assert post(client, url(connection), raw, sign(raw, POLAR_SECRET)).status_code == 202
+    other = ProcessorConnectionFactory()
+    assert post(client, url(other), raw, sign(raw, POLAR_SECRET)).status_code == 202
+
+    connection.workspace.delete()
+
+    assert list(WebhookEvent.objects.values_list("connection", flat=True)) == [other.pk]
+
+
+def test_get_is_405(client, connection):
+    assert client.get(url(connection)).status_code == 405

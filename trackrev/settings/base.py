@@ -220,6 +220,9 @@ ORDER_CONSUMERS: list[str] = ["attribution.conversion_record"]
 # Webhook inbox rows are handed to the worker in batches gathered over this many seconds per web
 # process (0: one message per delivery, published in the request). See integrations/dispatch.py.
 WEBHOOK_DISPATCH_BATCH_SECONDS = env.float("WEBHOOK_DISPATCH_BATCH_SECONDS", default=0.05)
+# Request threads of a web process commit their inbox rows together, one commit per batch, each still
+# answered only after its row is on disk. See integrations/services/inbox.py.
+WEBHOOK_GROUP_COMMIT = env.bool("WEBHOOK_GROUP_COMMIT", default=True)
 
 # --- Pixel ---------------------------------------------------------------------------------------
 PIXEL_RATE_LIMIT_PER_MINUTE = env.int("PIXEL_RATE_LIMIT_PER_MINUTE", default=600)  # per client IP and workspace

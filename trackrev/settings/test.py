@@ -25,12 +25,16 @@ TEST_BROKER_URL = os.environ.setdefault("TRACKREV_TEST_BROKER_URL", os.environ.p
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 CELERY_WORKER_ENABLE_REMOTE_CONTROL = True
 WEBHOOK_DISPATCH_BATCH_SECONDS = 0  # publish in the caller, so tests see each message
+WEBHOOK_GROUP_COMMIT = False  # insert in the caller's transaction; the group-commit tests turn it on
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 STATIC_ROOT = None  # static files come from the finders; no collectstatic in tests
 WHITENOISE_USE_FINDERS = True
 
+# Threads other than the test's (live server, inbox writer) close their connections after each use,
+# so none is left open when the test database is dropped.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, like the embedded default, not Django's shared-cache in-memory database: that one takes
     # table locks that fail at once (SQLITE_LOCKED) when the live server answers two hits together.

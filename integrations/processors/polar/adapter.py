@@ -10,7 +10,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from integrations.processors.base import ProcessorAdapter
 from integrations.processors.errors import PayloadInvalid, ProcessorRejected, SignatureInvalid
 from integrations.processors.polar import mapping
-from integrations.processors.signing import lower_headers, timestamp_check
+from integrations.processors.signing import timestamp_check
 from integrations.processors.types import (
     Change,
     ChangesPage,
@@ -53,9 +53,9 @@ class PolarAdapter(ProcessorAdapter):
     )
     handled_event_types = mapping.ORDER_EVENTS | mapping.REFUND_EVENTS
     handled_event_prefixes = (mapping.SUBSCRIPTION_PREFIX,)
+    webhook_headers = ("webhook-id", "webhook-timestamp", "webhook-signature")
 
     def verify_signature(self, *, body: bytes, headers: Mapping[str, str]) -> None:
-        headers = lower_headers(headers)
         if not all(headers.get(name) for name in ("webhook-id", "webhook-timestamp", "webhook-signature")):
             raise SignatureInvalid("missing Standard Webhooks headers")
         try:
@@ -71,7 +71,7 @@ class PolarAdapter(ProcessorAdapter):
             raise SignatureInvalid(str(exc) or "bad signature") from exc
 
     def delivery_id(self, *, body: bytes, headers: Mapping[str, str]) -> str:
-        return lower_headers(headers)["webhook-id"][:255]
+        return headers["webhook-id"][:255]
 
     def event_type(self, *, payload: dict) -> str:
         return str(payload.get("type") or "")[:100]
