@@ -11,6 +11,11 @@ SCHEDULE: dict = {
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 4 * 60},
     },
+    "integrations.webhook_events_prune": {
+        "task": "integrations.webhook_events_prune",
+        "schedule": crontab(hour=3, minute=41),
+        "options": {"expires": 6 * 60 * 60},
+    },
     # The ECB publishes around 16:00 CET on TARGET business days.
     "integrations.fx_fetch_daily": {
         "task": "integrations.fx_fetch_daily",

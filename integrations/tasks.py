@@ -34,6 +34,11 @@ def webhook_events_sweep() -> int:
     return webhook_services.webhook_events_sweep()
 
 
+@shared_task(name="integrations.webhook_events_prune")
+def webhook_events_prune() -> int:
+    return webhook_services.webhook_events_prune()
+
+
 @shared_task(name="integrations.connection_reconcile")
 def connection_reconcile(sync_run_id: int) -> None:
     reconcile_services.sync_run_execute(sync_run_id=sync_run_id)

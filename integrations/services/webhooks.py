@@ -6,6 +6,7 @@ import traceback
 from collections.abc import Mapping
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -144,3 +145,23 @@ def webhook_events_sweep() -> int:
         for event_id in stuck:
             _enqueue(event_id)
     return len(stuck)
+
+
+PRUNE_CHUNK = 5000
+
+
+def webhook_events_prune() -> int:
+    """Delete deliveries processed or ignored more than WEBHOOK_INBOX_RETENTION_DAYS ago, in short
+    transactions; failed and unprocessed ones stay until they are dealt with. Returns the rows deleted."""
+    cutoff = timezone.now() - timedelta(days=settings.WEBHOOK_INBOX_RETENTION_DAYS)
+    done = (WebhookEventStatus.PROCESSED, WebhookEventStatus.IGNORED)
+    deleted = 0
+    while True:
+        chunk = list(
+            WebhookEvent.objects.filter(status__in=done, received_at__lt=cutoff).values_list("pk", flat=True)[
+                :PRUNE_CHUNK
+            ]
+        )
+        if not chunk:
+            return deleted
+        deleted += WebhookEvent.objects.filter(pk__in=chunk).delete()[0]

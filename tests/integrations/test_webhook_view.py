@@ -251,3 +251,30 @@ def test_deleting_a_workspace_deletes_its_inbox_through_the_connection(client, c
 
 def test_get_is_405(client, connection):
     assert client.get(url(connection)).status_code == 405
+
+
+def test_prune_deletes_only_old_processed_and_ignored_deliveries(connection, settings):
+    from integrations.services.webhooks import webhook_events_prune
+
+    settings.WEBHOOK_INBOX_RETENTION_DAYS = 30
+    old = dt.datetime.now(tz=dt.UTC) - dt.timedelta(days=31)
+    for status in WebhookEventStatus.values:
+        for received_at, age in ((old, "old"), (dt.datetime.now(tz=dt.UTC), "new")):
+            event = WebhookEvent.objects.create(
+                workspace=connection.workspace,
+                connection=connection,
+                processor="polar",
+                delivery_id=f"{status}-{age}",
+                body="{}",
+            )
+            WebhookEvent.objects.filter(pk=event.pk).update(status=status, received_at=received_at)
+
+    assert webhook_events_prune() == 2
+    assert sorted(WebhookEvent.objects.values_list("delivery_id", flat=True)) == [
+        "failed-new",
+        "failed-old",
+        "ignored-new",
+        "processed-new",
+        "received-new",
+        "received-old",
+    ]

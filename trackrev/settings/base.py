@@ -223,6 +223,8 @@ WEBHOOK_DISPATCH_BATCH_SECONDS = env.float("WEBHOOK_DISPATCH_BATCH_SECONDS", def
 # Request threads of a web process commit their inbox rows together, one commit per batch, each still
 # answered only after its row is on disk. See integrations/services/inbox.py.
 WEBHOOK_GROUP_COMMIT = env.bool("WEBHOOK_GROUP_COMMIT", default=True)
+# Processed and ignored deliveries are deleted from the inbox after this many days (a daily job).
+WEBHOOK_INBOX_RETENTION_DAYS = env.int("WEBHOOK_INBOX_RETENTION_DAYS", default=30)
 
 # --- Pixel ---------------------------------------------------------------------------------------
 PIXEL_RATE_LIMIT_PER_MINUTE = env.int("PIXEL_RATE_LIMIT_PER_MINUTE", default=600)  # per client IP and workspace
