@@ -6,7 +6,13 @@ from datetime import UTC, datetime
 from typing import ClassVar
 
 from integrations.processors.http import HttpClient
-from integrations.processors.types import ChangesPage, ConnectionCredentials, NormalizedOrder, ParsedEvent
+from integrations.processors.types import (
+    ChangesPage,
+    ConnectionCredentials,
+    NormalizedOrder,
+    NormalizedSubscription,
+    ParsedEvent,
+)
 
 
 def utc_now() -> datetime:
@@ -71,6 +77,10 @@ class ProcessorAdapter(ABC):
     @abstractmethod
     def fetch_order(self, *, external_id: str) -> NormalizedOrder:
         """One order's current state from the API (repair)."""
+
+    @abstractmethod
+    def fetch_subscription(self, *, external_id: str) -> NormalizedSubscription:
+        """One subscription's current state from the API (repair)."""
 
     @abstractmethod
     def check_credentials(self) -> None:

@@ -18,6 +18,8 @@ from integrations.models import (
     Order,
     OrderStatus,
     ProcessorConnection,
+    Subscription,
+    SubscriptionStatus,
     SyncRun,
     SyncRunKind,
     SyncRunStatus,
@@ -25,7 +27,7 @@ from integrations.models import (
 from integrations.processors.base import ProcessorAdapter
 from integrations.processors.errors import ProcessorError
 from integrations.processors.registry import get_adapter
-from integrations.processors.types import Ignored, OrderChange, Unreadable
+from integrations.processors.types import Ignored, OrderChange, SubscriptionChange, Unreadable
 from integrations.services.ledger import change_apply
 
 logger = logging.getLogger(__name__)
@@ -85,6 +87,20 @@ def _refresh_pending_orders(run: SyncRun, adapter: ProcessorAdapter, *, before) 
         _count(run, change, change_apply(connection=run.connection, change=change, via=FirstSeenVia.POLL))
 
 
+def _refresh_ending_subscriptions(run: SyncRun, adapter: ProcessorAdapter, *, now) -> None:
+    # A subscription canceled at period end before the window ends inside it with no date the list can
+    # filter on: ask again for each one still active here whose period is over.
+    ending = Subscription.objects.filter(
+        connection=run.connection,
+        status__in=(SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING),
+        cancel_at_period_end=True,
+        current_period_end__lt=now,
+    ).order_by("current_period_end")
+    for external_id in ending.values_list("external_id", flat=True)[:500]:
+        change = SubscriptionChange(adapter.fetch_subscription(external_id=external_id))
+        _count(run, change, change_apply(connection=run.connection, change=change, via=FirstSeenVia.POLL))
+
+
 def sync_run_execute(*, sync_run_id: int, adapter: ProcessorAdapter | None = None) -> SyncRun:
     run = SyncRun.objects.select_related("connection").get(pk=sync_run_id)
     if run.status != SyncRunStatus.QUEUED:
@@ -121,6 +137,7 @@ def _run(run: SyncRun, adapter: ProcessorAdapter | None) -> None:
                 run.progress = f"{page.resource}: page {page.page} of {max(page.pages, page.page)}"
                 run.save()
         _refresh_pending_orders(run, adapter, before=since)
+        _refresh_ending_subscriptions(run, adapter, now=started)
     except Exception as exc:  # the run must never stay "running"; unexpected errors still propagate
         logger.warning("reconcile of connection %s failed: %s", connection.pk, exc)
         run.status, run.errors, run.last_error = SyncRunStatus.FAILED, run.errors + 1, str(exc)[:1000]

@@ -53,16 +53,18 @@ class FakePolar:
     def add_subscription(self, *, started_at: dt.datetime, **fields) -> dict:
         data = payload("subscription_updated_revoked")["data"]
         data.update(
-            id=str(uuid.uuid4()),
-            created_at=iso(started_at),
-            started_at=iso(started_at),
-            modified_at=iso(started_at),
-            status="active",
-            cancel_at_period_end=False,
-            canceled_at=None,
-            ends_at=None,
-            ended_at=None,
-            **fields,
+            {
+                "id": str(uuid.uuid4()),
+                "created_at": iso(started_at),
+                "started_at": iso(started_at),
+                "modified_at": iso(started_at),
+                "status": "active",
+                "cancel_at_period_end": False,
+                "canceled_at": None,
+                "ends_at": None,
+                "ended_at": None,
+                **fields,
+            }
         )
         self.subscriptions.append(data)
         return data
@@ -108,6 +110,8 @@ class FakePolar:
                 items = [
                     s for s in items if s["canceled_at"] and _dt(s["canceled_at"]) > _dt(first["canceled_at_after"])
                 ]
+            if "status" in first:
+                items = [s for s in items if s["status"] == first["status"]]
             return sorted(items, key=lambda s: s["started_at"], reverse=True)
         return sorted(self.refunds, key=lambda r: r["created_at"], reverse=True)
 

@@ -12,7 +12,7 @@ from integrations.processors.registry import get_adapter
 from integrations.services.ledger import change_apply
 from integrations.services.reconcile import sync_run_execute, sync_run_queue
 from tests.factories.integrations import ProcessorConnectionFactory
-from tests.integrations.fake_polar import FakePolar
+from tests.integrations.fake_polar import FakePolar, iso
 from tests.integrations.polar import payload
 
 pytestmark = pytest.mark.django_db
@@ -184,3 +184,47 @@ def test_reconcile_command_prints_the_stats(fake, connection, capsys):
     out = capsys.readouterr().out
     assert "succeeded · fetched 3, created 3, updated 0, missed_by_webhook 2, errors 0" in out
     assert Order.objects.count() == 2
+
+
+def stored_subscription(connection, served: dict) -> Subscription:
+    body = payload("subscription_updated_revoked")
+    body["data"] = dict(served)
+    (change,) = mapping.event_from(body).changes
+    change_apply(connection=connection, change=change)
+    return Subscription.objects.get(external_id=served["id"])
+
+
+def test_subscription_canceled_before_the_window_and_revoked_inside_it_is_seen(fake, connection):
+    """Webhooks dropped: the revoke carries no date the list can filter on, so the poll asks again for
+    each subscription that was due to end."""
+    started, canceled = NOW - dt.timedelta(days=40), NOW - dt.timedelta(days=20)
+    served = fake.add_subscription(
+        started_at=started,
+        cancel_at_period_end=True,
+        canceled_at=iso(canceled),
+        current_period_end=iso(NOW - dt.timedelta(days=2)),
+        ends_at=iso(NOW - dt.timedelta(days=2)),
+        modified_at=iso(canceled),
+    )
+    assert stored_subscription(connection, served).status == "active"
+    served.update(
+        status="canceled",
+        ended_at=iso(NOW - dt.timedelta(days=2)),
+        modified_at=iso(NOW - dt.timedelta(days=2)),
+    )
+
+    run = reconcile(connection)
+
+    subscription = Subscription.objects.get()
+    assert (subscription.status, run.updated, run.status) == ("canceled", 1, "succeeded")
+    assert reconcile(connection).updated == 0  # nothing left to ask about
+
+
+def test_subscription_that_fell_past_due_is_seen(fake, connection):
+    served = fake.add_subscription(started_at=NOW - dt.timedelta(days=40))
+    assert stored_subscription(connection, served).status == "active"
+    served.update(status="past_due", modified_at=iso(NOW - dt.timedelta(hours=5)))
+
+    reconcile(connection)
+
+    assert Subscription.objects.get().status == "past_due"

@@ -15,9 +15,11 @@ from integrations.processors.types import (
     Change,
     ChangesPage,
     NormalizedOrder,
+    NormalizedSubscription,
     OrderChange,
     ParsedEvent,
     RefundChange,
+    SubscriptionChange,
     Unreadable,
 )
 
@@ -106,6 +108,10 @@ class PolarAdapter(ProcessorAdapter):
         yield from self._pages(
             "subscriptions/", {"canceled_at_after": stamp}, "canceled subscriptions", mapping.subscription_from
         )
+        # Falling past due sets no date the list can filter on; the set is small, so read it whole.
+        yield from self._pages(
+            "subscriptions/", {"status": "past_due"}, "past-due subscriptions", mapping.subscription_from
+        )
         yield from self._pages(
             "orders/", {"created_after": stamp, "sorting": "-created_at"}, "orders", mapping.order_from
         )
@@ -124,6 +130,12 @@ class PolarAdapter(ProcessorAdapter):
         if not isinstance(change, OrderChange):
             raise PayloadInvalid(f"order {external_id}: {change.reason}")
         return change.order
+
+    def fetch_subscription(self, *, external_id: str) -> NormalizedSubscription:
+        change = mapping.subscription_from(self.http.get_json(f"subscriptions/{external_id}"))
+        if not isinstance(change, SubscriptionChange):
+            raise PayloadInvalid(f"subscription {external_id}: {change.reason}")
+        return change.subscription
 
     def check_credentials(self) -> None:
         body = self.http.get_json("orders/", params={**self._org_params(), "limit": 1})
