@@ -40,6 +40,8 @@ WARMUP_SECONDS, WRK_SECONDS, WRK_CONNECTIONS = 5, 20, 32
 GUNICORN = ["-w", "2", "-k", "gthread", "--threads", "16"]
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 RECONCILE_ORDERS = 2000
+# reliability-and-performance.md §7.1 asks for shared_buffers ≥ 2 GB; the output records what the server had.
+POSTGRES_SETTINGS = ("shared_buffers", "max_wal_size", "synchronous_commit")
 
 # wrk walks the pre-signed deliveries in order, so every request is a new webhook-id.
 LUA = """
@@ -210,6 +212,17 @@ def reconcile_rate() -> float:
     return RECONCILE_ORDERS / elapsed
 
 
+def postgres_settings() -> str:
+    from django.db import connection
+
+    shown = []
+    with connection.cursor() as cursor:
+        for name in POSTGRES_SETTINGS:
+            cursor.execute(f"SHOW {name}")
+            shown.append(f"{name}={cursor.fetchone()[0]}")
+    return ", ".join(shown)
+
+
 def run() -> None:
     with machine_lock():
         measure()
@@ -243,7 +256,8 @@ def measure() -> None:
         )
         fixtures()
     print(
-        f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, PostgreSQL, "
+        f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, PostgreSQL "
+        f"({postgres_settings()}), "
         f"broker {'redis' if env()['CELERY_BROKER_URL'] else 'embedded'}, "
         f"PostgreSQL and Redis {'pinned to core 1' if pinned else 'NOT pinned (no permission)'}"
     )
