@@ -62,6 +62,10 @@ def _lease_release(connection_id: int) -> None:
     ProcessorConnection.objects.filter(pk=connection_id).update(sync_locked_until=None)
 
 
+# Objects asked for one by one per run: 500 is about a minute of Polar's 500 requests/minute.
+REFETCH_LIMIT = 500
+
+
 def _count(run: SyncRun, change, result) -> None:
     if isinstance(change, Ignored):
         return
@@ -82,9 +86,7 @@ def _refresh_pending_orders(run: SyncRun, adapter: ProcessorAdapter, *, before) 
     # Orders can turn paid long after creation (renewals start pending) and the list has no
     # "modified since" filter: ask for each order still pending from before the window.
     pending = Order.objects.filter(connection=run.connection, status=OrderStatus.PENDING, placed_at__lt=before)
-    for external_id in pending.values_list("external_id", flat=True)[:500]:
-        change = OrderChange(adapter.fetch_order(external_id=external_id))
-        _count(run, change, change_apply(connection=run.connection, change=change, via=FirstSeenVia.POLL))
+    _refetch(run, pending, lambda external_id: OrderChange(adapter.fetch_order(external_id=external_id)))
 
 
 def _refresh_ending_subscriptions(run: SyncRun, adapter: ProcessorAdapter, *, now) -> None:
@@ -96,8 +98,13 @@ def _refresh_ending_subscriptions(run: SyncRun, adapter: ProcessorAdapter, *, no
         cancel_at_period_end=True,
         current_period_end__lt=now,
     ).order_by("current_period_end")
-    for external_id in ending.values_list("external_id", flat=True)[:500]:
-        change = SubscriptionChange(adapter.fetch_subscription(external_id=external_id))
+    _refetch(run, ending, lambda external_id: SubscriptionChange(adapter.fetch_subscription(external_id=external_id)))
+
+
+def _refetch(run: SyncRun, rows, fetch) -> None:
+    """Ask the API again for each of `rows` (at most REFETCH_LIMIT per run) and apply what it says."""
+    for external_id in rows.values_list("external_id", flat=True)[:REFETCH_LIMIT]:
+        change = fetch(external_id)
         _count(run, change, change_apply(connection=run.connection, change=change, via=FirstSeenVia.POLL))
 
 
