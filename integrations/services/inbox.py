@@ -44,11 +44,7 @@ def inbox_insert(row: dict) -> int | None:
     rest) unless its (connection, delivery id) is stored; its id, or None for a repeat."""
     db = _db()
     row = {"received_at": timezone.now(), **row}
-    values = [
-        value if converter is None else converter.get_db_prep_save(value, db)
-        for name, converter, default in _columns()
-        for value in (row.get(name, default),)
-    ]
+    values = _values(db, row)
     key = (row["connection_id"], row["delivery_id"])
     if not settings.WEBHOOK_GROUP_COMMIT:
         try:
@@ -62,6 +58,14 @@ def inbox_insert(row: dict) -> int | None:
     if pending.error is not None:
         raise InboxUnavailable(str(pending.error)) from pending.error
     return pending.pk
+
+
+def _values(db, row: dict) -> list:
+    return [
+        value if converter is None else converter.get_db_prep_save(value, db)
+        for name, converter, default in _columns()
+        for value in (row.get(name, default),)
+    ]
 
 
 def _write(batch: list[_Pending]) -> None:

@@ -26,8 +26,7 @@ def pending(connection, delivery_id: str) -> inbox._Pending:
         "body_sha256": "0" * 64,
         "received_at": timezone.now(),
     }
-    values = [f.get_db_prep_save(row.get(f.attname, f.get_default()), inbox._db()) for f in inbox._insert_fields()]
-    return inbox._Pending(key=(connection.pk, delivery_id), values=values)
+    return inbox._Pending(key=(connection.pk, delivery_id), values=inbox._values(inbox._db(), row))
 
 
 @pytest.mark.django_db(transaction=True)
