@@ -49,13 +49,14 @@ app = [
 ]
 
 urlpatterns = [
+    # Public endpoints called by browsers, processors and partners (no session). First: they take most
+    # of the traffic, and Django tries the patterns in order on every request.
+    path("", include("integrations.public_urls")),
+    path("", include("attribution.public_urls")),
+    path("", include("affiliates.public_urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),
     path("app/", include(app)),
     *accounts,
-    # Public endpoints called by browsers, processors and partners (no session).
-    path("", include("attribution.public_urls")),
-    path("", include("integrations.public_urls")),
-    path("", include("affiliates.public_urls")),
 ]

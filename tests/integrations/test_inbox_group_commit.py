@@ -80,6 +80,19 @@ def test_a_dropped_connection_is_reopened_once(monkeypatch):
     assert calls == [1, 1] and row.error is None and WebhookEvent.objects.get().pk == row.pk
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_closed_under_the_writer_is_reopened():
+    connection = ProcessorConnectionFactory()
+    db_connection.ensure_connection()
+    db_connection.connection.close()  # as a server restart leaves it: Django still holds the object
+
+    row = pending(connection, "msg_after_restart")
+    inbox._write([row])
+
+    assert row.error is None and WebhookEvent.objects.get().pk == row.pk
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_deliveries_through_the_writer_thread(settings, monkeypatch):
     """Real request threads and the real writer thread: every new delivery is stored and dispatched
