@@ -12,7 +12,7 @@ from integrations.processors.base import ProcessorAdapter
 from integrations.processors.errors import ProcessorRejected, SignatureInvalid, SignatureStale
 from integrations.processors.http import HttpClient
 from integrations.processors.registry import ADAPTERS
-from integrations.processors.types import ConnectionCredentials, OrderChange, ParsedEvent
+from integrations.processors.types import ConnectionCredentials, OrderChange, ParsedEvent, SubscriptionChange
 from tests.integrations import polar
 from tests.integrations.fake_polar import FakePolar
 
@@ -30,6 +30,10 @@ class Kit:
     # plus a way to wrap one served object as a delivery of the order event
     fake_api: Callable[..., contextlib.AbstractContextManager]
     as_event: Callable[[dict], dict]
+    # (token, started) → a context manager of a local fake API's base URL and the one subscription it
+    # serves, plus a way to wrap that subscription as a delivery of a subscription event
+    subscription_api: Callable[..., contextlib.AbstractContextManager]
+    as_subscription_event: Callable[[dict], dict]
 
 
 @contextlib.contextmanager
@@ -38,6 +42,12 @@ def polar_fake(token: str, orders: int, since: dt.datetime):
         for i in range(orders):
             fake.add_order(created_at=since + dt.timedelta(minutes=i + 1))
         yield fake.base_url, fake.orders
+
+
+@contextlib.contextmanager
+def polar_subscription_fake(token: str, started: dt.datetime):
+    with FakePolar(token=token) as fake:
+        yield fake.base_url, fake.add_subscription(started_at=started, cancel_at_period_end=True)
 
 
 KITS = {
@@ -49,6 +59,8 @@ KITS = {
         expected_amount_minor=4410,
         fake_api=polar_fake,
         as_event=lambda data: {**polar.payload("order_created_purchase"), "data": data},
+        subscription_api=polar_subscription_fake,
+        as_subscription_event=lambda data: {**polar.payload("subscription_updated_revoked"), "data": data},
     ),
 }
 
@@ -165,6 +177,28 @@ def test_list_changes_pages_through_everything_and_matches_the_webhook_mapping(c
     body = polar.encode(kit.as_event(served[7]))
     (change,) = adapter.parse_event(body=body, headers={}).changes
     assert change.order == listed[served[7]["id"]]
+
+
+def test_fetch_subscription_matches_the_listing_and_the_webhook_mapping(case):
+    """The repair fetch of reconcile (subscriptions due to end) reads the same state as the poll and the
+    webhook."""
+    _, kit, _ = case
+    since = NOW - dt.timedelta(days=2)
+    with kit.subscription_api("tok", since + dt.timedelta(hours=1)) as (base_url, served):
+        adapter = api_adapter(case, base_url, "tok")
+        listed = {
+            c.subscription.external_id: c.subscription
+            for page in adapter.list_changes(since=since)
+            for c in page.changes
+            if isinstance(c, SubscriptionChange)
+        }
+        fetched = adapter.fetch_subscription(external_id=served["id"])
+
+    assert fetched == listed[served["id"]]
+    assert fetched.cancel_at_period_end
+    body = polar.encode(kit.as_subscription_event(served))
+    (change,) = (c for c in adapter.parse_event(body=body, headers={}).changes if isinstance(c, SubscriptionChange))
+    assert change.subscription == fetched
 
 
 def test_a_bad_token_is_rejected_with_its_status(case):
