@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 from rest_framework.test import APIClient
 
 from tests.factories.workspaces import MembershipFactory, WorkspaceFactory
@@ -75,6 +75,9 @@ def browser(monkeypatch):
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+        # A connection the test opened while Playwright's loop ran in this thread is not closed by the
+        # test database's teardown, which then cannot drop the database ("accessed by other users").
+        connections.close_all()
 
 
 @pytest.fixture
