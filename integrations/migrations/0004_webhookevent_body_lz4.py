@@ -4,6 +4,7 @@ a fraction of pglz's CPU. Other databases, or a server without lz4, keep their d
 
 from django.db import migrations
 
+
 def _set_compression(method: str):
     def apply(apps, schema_editor):
         connection = schema_editor.connection
