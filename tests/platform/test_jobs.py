@@ -15,6 +15,8 @@ from trackrev.celery import app, collect_schedules
 from trackrev.health.models import Heartbeat
 from trackrev.health.services import HEARTBEAT
 
+BACKLOG = 60
+
 
 def test_every_beat_entry_names_a_registered_task_and_expires():
     app.loader.import_default_modules()  # what a worker does at start: autodiscover every app's tasks
@@ -48,14 +50,19 @@ def test_production_settings_never_run_tasks_eagerly():
     assert base.CELERY_TASK_ALWAYS_EAGER is False
 
 
-def _wait_for_heartbeat(timeout: float = 20.0) -> Heartbeat:
+def _wait_until(condition, failure: str, timeout: float = 20.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        beat = Heartbeat.objects.filter(name="trackrev.heartbeat").first()
-        if beat is not None:
-            return beat
+        if result := condition():
+            return result
         time.sleep(0.05)
-    raise AssertionError("the worker did not run the task")
+    raise AssertionError(failure)
+
+
+def _wait_for_heartbeat() -> Heartbeat:
+    return _wait_until(
+        lambda: Heartbeat.objects.filter(name="trackrev.heartbeat").first(), "the worker did not run the task"
+    )
 
 
 def _worker_app(broker_url: str, **conf) -> Celery:
@@ -68,26 +75,30 @@ def _worker_app(broker_url: str, **conf) -> Celery:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_task_sent_in_embedded_mode_runs_in_the_embedded_worker(tmp_path):
+def test_tasks_sent_in_embedded_mode_run_in_the_embedded_worker_behind_a_backlog(tmp_path):
+    """`make run`'s transport options, folders aside: a backlog like the demo's seeded conversions
+    drains well within the wait (at kombu's default, one poll a second, it took 30 s)."""
     folder = str(tmp_path / "queue")
     os.makedirs(folder)
     embedded = _worker_app(
         "filesystem://",
         broker_transport_options={
+            **settings.CELERY_EMBEDDED_TRANSPORT_OPTIONS,
             "data_folder_in": folder,
             "data_folder_out": folder,
             "control_folder": str(tmp_path / "control"),
-            "polling_interval": 0.05,
         },
         worker_enable_remote_control=False,
     )
-
-    with start_worker(embedded, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+    for _ in range(BACKLOG):
         embedded.send_task(HEARTBEAT)
-        beat = _wait_for_heartbeat()
 
-    assert beat.last_run_at is not None
-    assert not os.listdir(folder), "the message should have been consumed"
+    # A pool, as `make run`'s worker has: the consumer hands each message over and, its prefetch full,
+    # waits for its next poll to take another (the solo pool runs each task inside the consumer).
+    with start_worker(embedded, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=10):
+        _wait_until(lambda: not os.listdir(folder), f"a backlog of {BACKLOG} was not drained")
+
+    assert _wait_for_heartbeat().last_run_at is not None
 
 
 @pytest.mark.broker

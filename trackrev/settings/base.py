@@ -195,15 +195,16 @@ SPECTACULAR_SETTINGS = {
 CELERY_EMBEDDED = not env.str("CELERY_BROKER_URL", default="")
 CELERY_EMBEDDED_QUEUE_DIR = env.str("CELERY_EMBEDDED_QUEUE_DIR", default=str(BASE_DIR / "var" / "celery"))
 CELERY_BROKER_URL = "filesystem://" if CELERY_EMBEDDED else env.str("CELERY_BROKER_URL")
-CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {
-        "data_folder_in": CELERY_EMBEDDED_QUEUE_DIR,
-        "data_folder_out": CELERY_EMBEDDED_QUEUE_DIR,
-        "control_folder": CELERY_EMBEDDED_QUEUE_DIR + "/control",
-    }
-    if CELERY_EMBEDDED
-    else {"visibility_timeout": 3600}
-)
+CELERY_EMBEDDED_TRANSPORT_OPTIONS = {
+    "data_folder_in": CELERY_EMBEDDED_QUEUE_DIR,
+    "data_folder_out": CELERY_EMBEDDED_QUEUE_DIR,
+    "control_folder": CELERY_EMBEDDED_QUEUE_DIR + "/control",
+    # A worker process takes its next message only at its next poll (kombu's default: every second),
+    # which held the queue to ~2 messages/s: the demo's ~300 seeded conversions kept the heartbeat
+    # waiting for minutes. Listing a small folder ten times a second costs next to nothing.
+    "polling_interval": 0.1,
+}
+CELERY_BROKER_TRANSPORT_OPTIONS = CELERY_EMBEDDED_TRANSPORT_OPTIONS if CELERY_EMBEDDED else {"visibility_timeout": 3600}
 # The filesystem transport has no broadcast exchange, hence no remote control in embedded mode.
 CELERY_WORKER_ENABLE_REMOTE_CONTROL = not CELERY_EMBEDDED
 CELERY_TASK_ALWAYS_EAGER = False
