@@ -32,8 +32,8 @@ LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 STATIC_ROOT = None  # static files come from the finders; no collectstatic in tests
 WHITENOISE_USE_FINDERS = True
 
-# Threads other than the test's (live server, inbox writer) close their connections after each use,
-# so none is left open when the test database is dropped.
+# Threads other than the test's (live server, inbox writer) close their connections after each use
+# (the browser fixture closes the one Playwright's loop leaves), so the test database can be dropped.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, like the embedded default, not Django's shared-cache in-memory database: that one takes
