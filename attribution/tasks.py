@@ -6,7 +6,7 @@ from attribution.services.channels import touches_reclassify as touches_reclassi
 from attribution.services.conversions import conversion_record as conversion_record_service
 from attribution.services.conversions import identities_apply
 from attribution.services.pixel import touches_flush as touches_flush_service
-from attribution.services.recompute import workspace_recompute_run, workspace_recompute_start
+from attribution.services.recompute import workspace_params_apply, workspace_recompute_run, workspace_recompute_start
 from attribution.services.visitors import visitor_sets_sync
 from trackrev.workspaces.models import Workspace
 
@@ -34,6 +34,14 @@ def channel_rules_applied(workspace_id: int) -> None:
     workspace = Workspace.objects.filter(pk=workspace_id).first()
     if workspace is not None:
         workspace_recompute_start(workspace=workspace, reason="Channel rules changed")
+
+
+@shared_task(name="attribution.workspace_settings_changed", acks_late=True)
+def workspace_settings_changed(workspace_id: int) -> None:
+    """WORKSPACE_CONSUMERS: a change of lookback or time zone recomputes credits, however it was made."""
+    workspace = Workspace.objects.filter(pk=workspace_id).first()
+    if workspace is not None:
+        workspace_params_apply(workspace=workspace)
 
 
 @shared_task(name="attribution.touches_reclassify", acks_late=True)

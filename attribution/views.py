@@ -21,7 +21,6 @@ from attribution.selectors.reports import (
     revenue_daily,
     workspace_today,
 )
-from attribution.services.recompute import workspace_recompute_start
 from integrations.models import Processor
 from trackrev.common.money import money_format
 from trackrev.workspaces.access import MemberRequiredMixin
@@ -35,8 +34,6 @@ GROUP_LABELS = {
     "channel_group": ("Channel group", "channel groups"),
     "campaign": ("Campaign", "campaigns"),
 }
-# Settings whose change alters stored credits (the default model only changes which one is read).
-RECOMPUTE_FIELDS = {"lookback_days": "Lookback window changed", "timezone": "Time zone changed"}
 
 
 def _filters(request, workspace):
@@ -257,16 +254,7 @@ class OrderDetailView(MemberRequiredMixin, View):
 
 
 class WorkspaceSettingsView(SettingsView):
-    """The workspace settings page (served at the same URL), plus a background recompute whenever a
-    setting that shapes credits changes, and its progress."""
+    """The workspace settings page (served at the same URL) with the progress of the recompute that a
+    change of lookback or time zone starts (workspace_update → attribution.workspace_settings_changed)."""
 
     template_name = "attribution/settings.html"
-
-    def post(self, request):
-        before = {name: getattr(self.workspace, name) for name in RECOMPUTE_FIELDS}
-        response = super().post(request)
-        self.workspace.refresh_from_db()
-        reasons = [why for name, why in RECOMPUTE_FIELDS.items() if getattr(self.workspace, name) != before[name]]
-        if response.status_code == 302 and reasons:
-            workspace_recompute_start(workspace=self.workspace, reason="; ".join(reasons))
-        return response

@@ -8,8 +8,8 @@ SCHEDULE: dict = {
     },
     "integrations.webhook_events_sweep": {
         "task": "integrations.webhook_events_sweep",
-        "schedule": crontab(minute="*/5"),
-        "options": {"expires": 4 * 60},
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 50},
     },
     "integrations.webhook_events_prune": {
         "task": "integrations.webhook_events_prune",

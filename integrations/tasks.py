@@ -8,25 +8,22 @@ from integrations.services import reconcile as reconcile_services
 from integrations.services import webhooks as webhook_services
 
 
-@shared_task(
-    name="integrations.webhook_event_process",
-    autoretry_for=(ProcessorUnavailable,),
-    retry_backoff=True,
-    retry_jitter=True,
-    max_retries=8,
-)
+# Failures are kept on the inbox row and retried from there (webhook_events_sweep), not by Celery.
+@shared_task(name="integrations.webhook_event_process", acks_late=True)
 def webhook_event_process(event_id: int) -> None:
     webhook_services.webhook_event_process(event_id=event_id)
 
 
-@shared_task(name="integrations.webhook_events_process")
+@shared_task(name="integrations.webhook_events_process", acks_late=True)
 def webhook_events_process(event_ids: list[int]) -> None:
-    """A batch published by the web processes (integrations.dispatch); transient failures retry one by one."""
+    """A batch published by the web processes (integrations.dispatch)."""
     for event_id in event_ids:
-        try:
-            webhook_services.webhook_event_process(event_id=event_id)
-        except ProcessorUnavailable:
-            webhook_event_process.apply_async(args=[event_id], countdown=30)
+        webhook_services.webhook_event_process(event_id=event_id)
+
+
+@shared_task(name=webhook_services.REPROCESS_TASK, acks_late=True)
+def webhook_event_reprocess(event_id: int) -> None:
+    webhook_services.webhook_event_process(event_id=event_id, force=True)
 
 
 @shared_task(name="integrations.webhook_events_sweep")

@@ -7,9 +7,12 @@ import shutil
 import pytest
 from django.conf import settings
 from django.db import connection, connections
+from django.test import TestCase
+from kombu.exceptions import OperationalError as BrokerError
 from rest_framework.test import APIClient
 
 from tests.factories.workspaces import MembershipFactory, WorkspaceFactory
+from trackrev.celery import app
 from trackrev.workspaces.services import api_key_create
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -49,6 +52,56 @@ def redis_url(request):
 def _broker_only(request):
     if request.node.get_closest_marker("broker") is not None:
         request.getfixturevalue("redis_url")
+
+
+class Broker:
+    """Stands in for the message broker at its boundary (`send_task`): holds what is sent, can be down,
+    and runs what it holds in this process as a worker would, committing as a worker does."""
+
+    def __init__(self):
+        self.sent: list[tuple[str, list]] = []
+        self.down = False
+
+    def send_task(self, name, args=None, kwargs=None, **options):
+        if self.down:
+            raise BrokerError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+        self.sent.append((name, list(args or [])))
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.sent]
+
+    def run(self, count: int | None = None) -> int:
+        """Run the held messages (all, or the first `count`), and those they send, oldest first, as a
+        worker would; returns how many ran."""
+        ran = 0
+        while self.sent and (count is None or ran < count):
+            name, args = self.sent.pop(0)
+            with TestCase.captureOnCommitCallbacks(execute=True):  # a test transaction never commits
+                app.tasks[name](*args)
+            ran += 1
+        return ran
+
+
+@pytest.fixture(autouse=True)
+def _our_celery_app():
+    """Every test starts with our app as Celery's current one (`start_worker` makes the app it runs the
+    current one for good, which `current_app.send_task` in the services would then reach)."""
+    app.set_default()
+    app.set_current()
+
+
+@pytest.fixture
+def broker(monkeypatch):
+    app.loader.import_default_modules()
+    fake = Broker()
+    monkeypatch.setattr(app, "send_task", fake.send_task)
+    return fake
+
+
+@pytest.fixture
+def committed():
+    """`with committed():` runs what the block registered for after commit, as a real commit would."""
+    return lambda: TestCase.captureOnCommitCallbacks(execute=True)
 
 
 CHROMIUM_ARGS = [

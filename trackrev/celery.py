@@ -10,6 +10,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trackrev.settings.base")
 
 SCHEDULE_MODULES = (
     "trackrev.health.schedules",
+    "trackrev.outbox.schedules",
     "trackrev.workspaces.schedules",
     "integrations.schedules",
     "attribution.schedules",

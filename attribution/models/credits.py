@@ -25,6 +25,9 @@ class AttributionState(models.Model):
     touches_seen = models.BigIntegerField(default=0)
     # Identity ids ≤ this have been applied to the orders they concern (identify() after a purchase).
     identities_through = models.BigIntegerField(default=0)
+    # The settings the served version's credits were computed with (attribution/params.py).
+    lookback_days = models.PositiveSmallIntegerField()
+    timezone = models.CharField(max_length=64)
 
     def __str__(self) -> str:
         return f"{self.workspace_id} v{self.version}"
@@ -147,6 +150,9 @@ class RecomputeRun(models.Model):
     version = models.PositiveIntegerField()
     reason = models.CharField(max_length=200, blank=True)
     status = models.CharField(max_length=12, choices=RecomputeStatus.choices, default=RecomputeStatus.QUEUED)
+    # The settings this version is computed with (attribution/params.py).
+    lookback_days = models.PositiveSmallIntegerField()
+    timezone = models.CharField(max_length=64)
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     last_order_id = models.BigIntegerField(default=0)
@@ -165,3 +171,19 @@ class RecomputeRun(models.Model):
     @property
     def percent(self) -> int:
         return 100 if not self.total else min(100, self.done * 100 // self.total)
+
+
+class OrderAttribution(models.Model):
+    """What ATTRIBUTION_CONSUMERS are told about: an order's visitor match and served credits, as last
+    notified. `revision` grows by one at each change, so a consumer can ignore a state older than one
+    it already applied."""
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    revision = models.PositiveIntegerField(default=0)
+    visitor_id = models.CharField(max_length=64, blank=True)
+    matched_by = models.CharField(max_length=12)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.order_id} r{self.revision}"

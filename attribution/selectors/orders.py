@@ -8,8 +8,8 @@ from datetime import datetime, time, timedelta
 from django.db.models import Prefetch, QuerySet
 
 from attribution import credit_models as cm
-from attribution.models import Credit, Touch
-from attribution.selectors.reports import served_version
+from attribution.models import Credit, OrderAttribution, Touch
+from attribution.selectors.reports import served_params, served_version
 from attribution.services.journeys import first_orders, journeys, stitched_visitors
 from integrations.models import Order
 from trackrev.workspaces.models import Workspace
@@ -61,8 +61,9 @@ class OrderExplanation:
 
 
 def order_explain(*, workspace: Workspace, order: Order) -> OrderExplanation:
+    lookback_days = served_params(workspace).lookback_days
     subject = first_orders(orders=[order]).get(order.pk, order)
-    touchpoints = journeys(workspace=workspace, orders=[subject])[subject.pk]
+    touchpoints = journeys(workspace=workspace, orders=[subject], lookback_days=lookback_days)[subject.pk]
     visitors = sorted(stitched_visitors(workspace=workspace, orders=[subject])[subject.pk])
     per_model = {
         model: cm.touch_weights(model, touchpoints, converted_at=subject.placed_at) if touchpoints else []
@@ -72,8 +73,34 @@ def order_explain(*, workspace: Workspace, order: Order) -> OrderExplanation:
     path = [
         PathStep(touches[t.ref], {model: per_model[model][i] for model in cm.MODELS}) for i, t in enumerate(touchpoints)
     ]
+    credits = _served_credits(order, workspace)
+    return OrderExplanation(order, subject, visitors, path, credits, lookback_days)
+
+
+def _served_credits(order: Order, workspace: Workspace) -> dict[str, list[Credit]]:
     credits: dict[str, list[Credit]] = {model: [] for model in cm.MODELS}
     rows = Credit.objects.filter(order=order, version=served_version(workspace)).order_by("-weight", "channel")
     for credit in rows:
         credits[credit.model].append(credit)
-    return OrderExplanation(order, subject, visitors, path, credits, workspace.lookback_days)
+    return credits
+
+
+@dataclass(frozen=True)
+class OrderAttributionState:
+    """What an ATTRIBUTION_CONSUMERS task reads of an order: the order (its match included), its served
+    credits per model, and the revision they carry (apply only revisions newer than one applied)."""
+
+    order: Order
+    revision: int
+    credits: dict[str, list[Credit]]  # model → rows, largest weight first
+
+
+def order_attribution_get(*, order_id: int) -> OrderAttributionState | None:
+    """None until attribution has something to tell about the order. The revision is read before the
+    credits, so the credits are never older than the revision says (a newer change brings its own
+    notification)."""
+    snapshot = OrderAttribution.objects.filter(order_id=order_id).values_list("revision", flat=True).first()
+    order = Order.objects.select_related("workspace").filter(pk=order_id).first()
+    if snapshot is None or order is None:
+        return None
+    return OrderAttributionState(order=order, revision=snapshot, credits=_served_credits(order, order.workspace))

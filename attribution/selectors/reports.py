@@ -13,6 +13,7 @@ from pyroaring import BitMap
 
 from attribution.credit_models import WEIGHT_SCALE
 from attribution.models import AttributionState, DailyRollup, DailyTotal, VisitorSetDay
+from attribution.params import AttributionParams
 from attribution.services.visitors import touches_with_visitor_numbers
 from trackrev.workspaces.models import Workspace
 
@@ -57,6 +58,12 @@ def workspace_today(workspace: Workspace) -> date:
 def served_version(workspace: Workspace) -> int:
     state = AttributionState.objects.filter(workspace=workspace).values_list("version", flat=True).first()
     return state or 1
+
+
+def served_params(workspace: Workspace) -> AttributionParams:
+    """The settings the served credits were computed with (the workspace's own before any credit)."""
+    state = AttributionState.objects.filter(workspace=workspace).first()
+    return AttributionParams.of(state or workspace)
 
 
 def _label(value: str) -> str:

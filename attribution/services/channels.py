@@ -1,6 +1,5 @@
 """Writes for channel rules, and the job that re-applies the rules to stored touches."""
 
-from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
@@ -12,6 +11,7 @@ from attribution.models import ChannelRule, RuleField, RuleOperator, Touch
 from attribution.selectors.pixel import pixel_site_forget, pixel_site_load
 from attribution.services.pixel import partner_lookup
 from trackrev.common.errors import ApplicationError
+from trackrev.outbox.services import notifications_enqueue, notifications_relay
 from trackrev.workspaces.models import Workspace
 
 RECLASSIFY_BATCH = 2000
@@ -36,10 +36,11 @@ def channel_rule_validate(*, field: str, operator: str, value: str, channel: str
 
 def _rules_changed(workspace: Workspace) -> None:
     """After commit: every process forgets the compiled rules (this one at once, the others within
-    the pixel's cache TTL), and history is re-labelled in the background."""
-    public_id, workspace_id = workspace.public_id, workspace.pk
+    the pixel's cache TTL), and history is re-labelled in the background (several changes in a row
+    share one re-labelling, and one that lands while it runs gets another)."""
+    public_id = workspace.public_id
     transaction.on_commit(lambda: pixel_site_forget(public_id=public_id))
-    transaction.on_commit(lambda: current_app.send_task(RECLASSIFY_TASK, args=[workspace_id]))
+    notifications_enqueue(tasks=[RECLASSIFY_TASK], subject_ids=[workspace.pk])
 
 
 @transaction.atomic
@@ -99,13 +100,14 @@ def touches_reclassify(*, workspace_id: int) -> int:
                 touch.channel, touch.channel_group, touch.campaign = new
                 updated.append(touch)
         if updated:
-            Touch.objects.bulk_update(updated, ["channel", "channel_group", "campaign"])
+            # Each re-labelled batch commits with the notification it owes, so a worker lost midway
+            # still leaves it for the sweeper; it is handed to the broker once, after the last batch.
+            with transaction.atomic():
+                Touch.objects.bulk_update(updated, ["channel", "channel_group", "campaign"])
+                owed = notifications_enqueue(
+                    tasks=settings.CHANNEL_RULES_CONSUMERS, subject_ids=[workspace_id], relay=False
+                )
             changed += len(updated)
     if changed:
-        _notify_consumers(workspace_id)
+        notifications_relay(owed)
     return changed
-
-
-def _notify_consumers(workspace_id: int) -> None:
-    for name in settings.CHANNEL_RULES_CONSUMERS:
-        transaction.on_commit(lambda name=name: current_app.send_task(name, args=[workspace_id]))

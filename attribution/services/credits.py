@@ -11,13 +11,17 @@ from django.db import connection, transaction
 from attribution import credit_models as cm
 from attribution.models import AttributionState, Credit, DailyRollup, DailyTotal, RecomputeRun, RecomputeStatus
 from attribution.models.credits import ROLLUP_KEY, TOTAL_KEY
+from attribution.params import AttributionParams
+from attribution.services.changes import credits_changed, order_attributions_record
 from attribution.services.journeys import ModelWeights, order_weights
 from integrations.models import Order, OrderKind
 from trackrev.workspaces.models import Workspace
 
 
 def attribution_state_get(*, workspace: Workspace, lock: bool = False) -> AttributionState:
-    state, _ = AttributionState.objects.get_or_create(workspace=workspace)
+    state, _ = AttributionState.objects.get_or_create(
+        workspace=workspace, defaults=AttributionParams.of(workspace).as_fields()
+    )
     if lock:
         state = AttributionState.objects.select_for_update().get(pk=state.pk)
     return state
@@ -118,26 +122,37 @@ def rollups_apply_delta(*, workspace_id: int, version: int, old: list, new: list
         _upsert_delta(table_model, dims, delta, workspace_id=workspace_id, version=version)
 
 
-def live_versions(*, workspace: Workspace, state: AttributionState) -> list[int]:
-    """The version being served plus any a recompute is building (orders that change meanwhile must
-    land in both)."""
-    building = RecomputeRun.objects.filter(
+def live_versions(*, workspace: Workspace, state: AttributionState) -> dict[int, AttributionParams]:
+    """The version being served plus any a recompute is building, each with the settings it is computed
+    with (orders that change meanwhile must land in both)."""
+    versions = {state.version: AttributionParams.of(state)}
+    for run in RecomputeRun.objects.filter(
         workspace=workspace, status__in=[RecomputeStatus.QUEUED, RecomputeStatus.RUNNING]
-    ).values_list("version", flat=True)
-    return sorted({state.version, *building})
+    ):
+        versions[run.version] = AttributionParams.of(run)
+    return versions
 
 
-def orders_credit(*, workspace: Workspace, orders: list[Order], versions: list[int], served: int | None) -> int:
-    """Replace the credits of `orders` in each version; the rollups of `served` follow by delta
-    (a version under construction gets its rollups built in one go when it completes)."""
-    tz = zoneinfo.ZoneInfo(workspace.timezone)
-    weights = order_weights(workspace=workspace, orders=orders)
+def orders_credit(
+    *, workspace: Workspace, orders: list[Order], versions: dict[int, AttributionParams], served: int | None
+) -> int:
+    """Replace the credits of `orders` in each version, computed with that version's settings. The
+    rollups of `served` follow by delta (a version under construction gets its rollups built in one go
+    when it completes), and consumers hear of the served credits that changed."""
+    weights_by_lookback: dict[int, dict[int, ModelWeights]] = {}
     created = 0
-    for version in versions:
+    for version, params in versions.items():
+        if params.lookback_days not in weights_by_lookback:
+            weights_by_lookback[params.lookback_days] = order_weights(
+                workspace=workspace, orders=orders, lookback_days=params.lookback_days
+            )
+        weights, tz = weights_by_lookback[params.lookback_days], zoneinfo.ZoneInfo(params.timezone)
         new = [row for o in orders for row in credits_build(order=o, weights=weights[o.pk], version=version, tz=tz)]
         old_rows = Credit.objects.filter(order__in=orders, version=version)
         if version == served:
-            rollups_apply_delta(workspace_id=workspace.pk, version=version, old=list(old_rows), new=new)
+            old = list(old_rows)
+            rollups_apply_delta(workspace_id=workspace.pk, version=version, old=old, new=new)
+            order_attributions_record(orders=orders, changed=credits_changed(old, new))
         old_rows.delete()
         Credit.objects.bulk_create(new, batch_size=1000)
         created += len(new)

@@ -58,12 +58,11 @@ def first_orders(*, orders: Iterable[Order]) -> dict[int, Order]:
     return {o.pk: firsts[o.subscription_id] for o in renewals if o.subscription_id in firsts}
 
 
-def journeys(*, workspace: Workspace, orders: Iterable[Order]) -> dict[int, list[cm.Touchpoint]]:
-    """Order id → its buyer's touches inside the workspace's lookback window, oldest first."""
+def journeys(*, workspace: Workspace, orders: Iterable[Order], lookback_days: int) -> dict[int, list[cm.Touchpoint]]:
+    """Order id → its buyer's touches inside the lookback window, oldest first."""
     orders = list(orders)
     if not orders:
         return {}
-    lookback = workspace.lookback_days
     people = stitched_visitors(workspace=workspace, orders=orders)
     everyone = set().union(*people.values())
     by_visitor: dict[str, list[cm.Touchpoint]] = defaultdict(list)
@@ -71,14 +70,14 @@ def journeys(*, workspace: Workspace, orders: Iterable[Order]) -> dict[int, list
         touches = Touch.objects.filter(
             workspace=workspace,
             visitor_id__in=everyone,
-            occurred_at__gte=min(o.placed_at for o in orders) - timedelta(days=lookback),
+            occurred_at__gte=min(o.placed_at for o in orders) - timedelta(days=lookback_days),
             occurred_at__lte=max(o.placed_at for o in orders),
         ).values_list("id", "visitor_id", "occurred_at", "channel", "channel_group", "campaign")
         for touch_id, visitor_id, occurred_at, channel, group, campaign in touches:
             by_visitor[visitor_id].append(cm.Touchpoint(occurred_at, channel, group, campaign, ref=touch_id))
     return {
         o.pk: cm.in_window(
-            [t for v in people[o.pk] for t in by_visitor[v]], converted_at=o.placed_at, lookback_days=lookback
+            [t for v in people[o.pk] for t in by_visitor[v]], converted_at=o.placed_at, lookback_days=lookback_days
         )
         for o in orders
     }
@@ -98,7 +97,7 @@ def model_weights(touches: list[cm.Touchpoint], *, converted_at) -> ModelWeights
     return result
 
 
-def order_weights(*, workspace: Workspace, orders: Iterable[Order]) -> dict[int, ModelWeights]:
+def order_weights(*, workspace: Workspace, orders: Iterable[Order], lookback_days: int) -> dict[int, ModelWeights]:
     """Order id → channel weights per model. A renewal reuses exactly its subscription's first order's
     weights (a Newsletter signup keeps crediting Newsletter on every renewal), in every model."""
     orders = list(orders)
@@ -106,6 +105,6 @@ def order_weights(*, workspace: Workspace, orders: Iterable[Order]) -> dict[int,
     # Each renewal is weighed through its first order's journey, everything else through its own.
     subjects = {o.pk: firsts.get(o.pk, o) for o in orders}
     unique_subjects = {s.pk: s for s in subjects.values()}
-    paths = journeys(workspace=workspace, orders=unique_subjects.values())
+    paths = journeys(workspace=workspace, orders=unique_subjects.values(), lookback_days=lookback_days)
     weights = {pk: model_weights(paths[pk], converted_at=s.placed_at) for pk, s in unique_subjects.items()}
     return {pk: weights[subject.pk] for pk, subject in subjects.items()}

@@ -1,16 +1,16 @@
 from django import template
 
-from attribution.models import RecomputeRun, RecomputeStatus
+from attribution.selectors.recompute import recompute_progress
 
 register = template.Library()
 
 
 @register.inclusion_tag("attribution/_recompute_status.html")
 def recompute_status(workspace):
-    """The recompute in progress, if any: its progress, and that the old numbers are still shown."""
-    run = (
-        RecomputeRun.objects.filter(workspace=workspace, status__in=[RecomputeStatus.QUEUED, RecomputeStatus.RUNNING])
-        .order_by("-version")
-        .first()
-    )
-    return {"run": run}
+    """The recompute in progress or waiting to start, if any, and that the old numbers are still shown."""
+    return {"progress": recompute_progress(workspace=workspace)}
+
+
+@register.simple_tag
+def recompute_progress_of(workspace):
+    return recompute_progress(workspace=workspace)

@@ -31,6 +31,9 @@ class WebhookEvent(models.Model):
     status = models.CharField(max_length=10, choices=WebhookEventStatus.choices, default=WebhookEventStatus.RECEIVED)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # A failure that may heal (a deadlock, a lost connection) is processed again from then on; none
+    # for a delivery that stopped (a payload we cannot read, or too many attempts).
+    retry_at = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 

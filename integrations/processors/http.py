@@ -1,13 +1,13 @@
 """The adapters' HTTP client: explicit timeouts, bounded retries, `Retry-After` honoured on 429/503."""
 
 import logging
-import random
 import time
 from collections.abc import Callable
 
 import requests
 
 from integrations.processors.errors import ProcessorRejected, ProcessorUnavailable
+from trackrev.common.backoff import backoff_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -70,5 +70,4 @@ class HttpClient:
 
     @staticmethod
     def _backoff(attempt: int) -> float:
-        base = min(2.0**attempt, 30.0)
-        return base / 2 + random.uniform(0, base / 2)  # jitter: spread retries of many workers
+        return backoff_seconds(attempt, first=2.0, cap=30.0)

@@ -1,10 +1,16 @@
-"""Upward notification: every task named in settings.ORDER_CONSUMERS gets the order id on commit."""
+"""Upward notification: every task named in settings.ORDER_CONSUMERS hears of a ledger change to an
+order through the outbox, in the transaction that made the change."""
 
-from celery import current_app
+from collections.abc import Iterable
+
 from django.conf import settings
-from django.db import transaction
+
+from trackrev.outbox.services import notifications_enqueue
 
 
 def order_consumers_notify(*, order_id: int) -> None:
-    for name in settings.ORDER_CONSUMERS:
-        transaction.on_commit(lambda name=name: current_app.send_task(name, args=[order_id]))
+    orders_consumers_notify(order_ids=[order_id])
+
+
+def orders_consumers_notify(*, order_ids: Iterable[int]) -> None:
+    notifications_enqueue(tasks=settings.ORDER_CONSUMERS, subject_ids=order_ids)

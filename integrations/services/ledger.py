@@ -268,6 +268,18 @@ def change_apply(*, connection: ProcessorConnection, change: Change, via: str = 
     return UpsertResult(None)
 
 
+def change_order_ids(result: UpsertResult) -> list[int]:
+    """The orders an applied change concerns: the order, a subscription's orders, a refund's order."""
+    obj = result.obj
+    if isinstance(obj, Order):
+        return [obj.pk]
+    if isinstance(obj, Subscription):
+        return list(obj.orders.values_list("pk", flat=True))
+    if isinstance(obj, Refund) and obj.order_id:
+        return [obj.order_id]
+    return []
+
+
 @transaction.atomic
 def order_match_visitor(*, order: Order, visitor_id: str, matched_by: str) -> Order:
     """Record a match found outside integrations (attribution's email step). Never overrides a stronger

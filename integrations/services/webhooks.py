@@ -7,8 +7,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import InterfaceError, OperationalError, connections, router, transaction
 from django.utils import timezone
 
 from integrations.dispatch import webhook_event_dispatch
@@ -17,14 +16,20 @@ from integrations.processors.base import ProcessorAdapter
 from integrations.processors.errors import ProcessorUnavailable
 from integrations.processors.registry import get_adapter
 from integrations.processors.signing import sha256_hex
+from integrations.services.consumers import orders_consumers_notify
 from integrations.services.inbox import inbox_insert
-from integrations.services.ledger import change_apply
+from integrations.services.ledger import change_apply, change_order_ids
+from trackrev.common.backoff import backoff_seconds
+from trackrev.outbox.services import notifications_enqueue
 
 logger = logging.getLogger(__name__)
 
 # Kept with every stored delivery, besides the adapter's own `webhook_headers`.
 KEPT_HEADERS = ("user-agent", "content-type")
-STUCK_AFTER = timedelta(minutes=10)
+DONE = (WebhookEventStatus.PROCESSED, WebhookEventStatus.IGNORED)
+# A delivery received this long ago and still unprocessed lost its dispatch (or waits in a backlog).
+STUCK_AFTER = timedelta(minutes=3)
+SWEEP_LIMIT = 1000
 
 
 def _enqueue(event_id: int) -> None:
@@ -91,60 +96,99 @@ def webhook_event_receive(
     return event_id
 
 
-def webhook_event_process(*, event_id: int) -> WebhookEvent | None:
-    """Apply a stored delivery to the ledger. Done rows are left alone, so a replay is a no-op; a failure
-    keeps the row with its error (transient processor errors are re-raised for the task to retry)."""
+# Failures that may heal by themselves: processed again later, with backoff, up to MAX_ATTEMPTS.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, ProcessorUnavailable)
+MAX_ATTEMPTS = 8  # about four hours of backoff
+
+
+def webhook_event_process(*, event_id: int, force: bool = False) -> WebhookEvent | None:
+    """Apply a stored delivery to the ledger. Done rows are left alone, so a replay is a no-op, unless
+    `force` (a reprocess), which also tells the consumers again about every order the delivery concerns,
+    changed or not. A failure keeps the row with its traceback; one that may heal is retried later
+    (webhook_events_sweep), up to MAX_ATTEMPTS."""
     try:
         with transaction.atomic():
+            # Only the event row is locked: the web process inserting the next delivery holds a key-share
+            # lock on the connection row, which a joined FOR UPDATE would wait for or skip.
             event = (
-                WebhookEvent.objects.select_for_update(skip_locked=True)
+                WebhookEvent.objects.select_for_update(skip_locked=not force, of=("self",))
                 .select_related("connection")
                 .filter(pk=event_id)
                 .first()
             )
-            if event is None or event.status in (WebhookEventStatus.PROCESSED, WebhookEventStatus.IGNORED):
+            if event is None or (event.status in DONE and not force):
                 return event
             adapter = get_adapter(event.connection)
             parsed = adapter.parse_event(body=event.body.encode("utf-8"), headers=event.headers)
             results = [change_apply(connection=event.connection, change=change) for change in parsed.changes]
+            if force:
+                orders_consumers_notify(order_ids=[pk for result in results for pk in change_order_ids(result)])
             event.status = (
                 WebhookEventStatus.PROCESSED if any(r.obj is not None for r in results) else WebhookEventStatus.IGNORED
             )
             event.attempts += 1
-            event.last_error = ""
-            event.processed_at = timezone.now()
-            event.save(update_fields=["status", "attempts", "last_error", "processed_at"])
+            event.last_error, event.retry_at, event.processed_at = "", None, timezone.now()
+            event.save(update_fields=["status", "attempts", "last_error", "retry_at", "processed_at"])
             return event
-    except Exception as exc:  # keep any failure on the row for the admin and the reprocess command
-        logger.exception("webhook event %s failed", event_id)
-        WebhookEvent.objects.filter(pk=event_id).update(
-            status=WebhookEventStatus.FAILED,
-            attempts=F("attempts") + 1,
-            last_error="".join(traceback.format_exception_only(exc)).strip()[:4000],
-        )
-        if isinstance(exc, ProcessorUnavailable):
-            raise
-        return WebhookEvent.objects.filter(pk=event_id).first()
+    except Exception as exc:  # any failure stays on the row, for the admin, the sweeper and the reprocess command
+        return _event_failed(event_id, exc)
+
+
+def _event_failed(event_id: int, exc: Exception) -> WebhookEvent | None:
+    db = connections[router.db_for_write(WebhookEvent)]
+    if not db.in_atomic_block:
+        db.close_if_unusable_or_obsolete()  # after a lost connection, reconnect for this and later events
+    event = WebhookEvent.objects.filter(pk=event_id).first()
+    if event is None:
+        return None
+    attempts = event.attempts + 1
+    retry = isinstance(exc, TRANSIENT_ERRORS) and attempts < MAX_ATTEMPTS
+    logger.log(
+        logging.WARNING if retry else logging.ERROR,
+        "webhook event %s failed (attempt %d, %s)",
+        event_id,
+        attempts,
+        "will retry" if retry else "stopped",
+        exc_info=exc,
+    )
+    event.status, event.attempts = WebhookEventStatus.FAILED, attempts
+    event.last_error = "".join(traceback.format_exception(exc))[-10000:]
+    event.retry_at = (
+        timezone.now() + timedelta(seconds=backoff_seconds(attempts, first=30, cap=3600)) if retry else None
+    )
+    event.save(update_fields=["status", "attempts", "last_error", "retry_at"])
+    return event
+
+
+REPROCESS_TASK = "integrations.webhook_event_reprocess"
 
 
 def webhook_event_reprocess(*, event: WebhookEvent) -> None:
-    """Queue a delivery again, whatever its state (after a mapping fix, for instance)."""
+    """Queue a delivery to be processed again, whatever its state (after a mapping fix, for instance);
+    its consumers hear of its orders again even if the ledger does not change."""
     with transaction.atomic():
-        WebhookEvent.objects.filter(pk=event.pk).update(status=WebhookEventStatus.RECEIVED, last_error="")
-        _enqueue(event.pk)
+        WebhookEvent.objects.filter(pk=event.pk).update(
+            status=WebhookEventStatus.RECEIVED, last_error="", retry_at=None
+        )
+        notifications_enqueue(tasks=[REPROCESS_TASK], subject_ids=[event.pk])
 
 
 def webhook_events_sweep() -> int:
-    """Re-enqueue deliveries still unprocessed after STUCK_AFTER (an on-commit dispatch can be lost)."""
-    stuck = list(
-        WebhookEvent.objects.filter(
-            status=WebhookEventStatus.RECEIVED, received_at__lt=timezone.now() - STUCK_AFTER
-        ).values_list("pk", flat=True)[:1000]
+    """Enqueue again deliveries still unprocessed after STUCK_AFTER (a dispatch can be lost with a web
+    process or a worker) and failed ones whose retry is due (not due again for STUCK_AFTER)."""
+    now = timezone.now()
+    stuck = WebhookEvent.objects.filter(status=WebhookEventStatus.RECEIVED, received_at__lt=now - STUCK_AFTER)
+    due = WebhookEvent.objects.filter(status=WebhookEventStatus.FAILED, retry_at__lte=now)
+    event_ids = list(stuck.values_list("pk", flat=True)[:SWEEP_LIMIT]) + list(
+        due.values_list("pk", flat=True)[:SWEEP_LIMIT]
     )
     with transaction.atomic():
-        for event_id in stuck:
+        WebhookEvent.objects.filter(pk__in=event_ids, status=WebhookEventStatus.FAILED).update(
+            retry_at=now + STUCK_AFTER
+        )
+        for event_id in event_ids:
             _enqueue(event_id)
-    return len(stuck)
+    return len(event_ids)
 
 
 PRUNE_CHUNK = 5000

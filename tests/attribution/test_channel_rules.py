@@ -6,13 +6,15 @@ import pytest
 import time_machine
 from django.test import override_settings
 
-from attribution.models import ChannelRule, Touch
+from attribution.models import ChannelRule, RecomputeRun, Touch
 from attribution.services.channels import channel_rule_create, touches_reclassify
 from attribution.services.pixel import LandingHit, touch_record, touches_record
 from attribution.tasks import touches_reclassify as touches_reclassify_task
 from tests.attribution.pixel_helpers import hit, post
 from tests.factories.workspaces import MembershipFactory, WorkspaceFactory
 from trackrev.common.errors import ApplicationError
+from trackrev.outbox.models import Notification
+from trackrev.outbox.services import DELIVER_TASK, notifications_sweep
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
@@ -120,9 +122,26 @@ def test_viewers_cannot_change_rules(client, workspace):
 
 
 @override_settings(CHANNEL_RULES_CONSUMERS=["attribution.channel_rules_applied"])
-def test_reclassify_notifies_consumers_on_commit(workspace, django_capture_on_commit_callbacks):
+def test_reclassify_tells_the_consumers_through_the_outbox(workspace, broker):
     touch_record(workspace=workspace, visitor_id=VID, url="https://a.example.com/?utm_source=beehiiv")
     ChannelRule.objects.create(workspace=workspace, **RULE)
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        assert touches_reclassify(workspace_id=workspace.pk) == 1
-    assert len(callbacks) == 1
+    assert touches_reclassify(workspace_id=workspace.pk) == 1
+    assert broker.names() == [DELIVER_TASK]
+    broker.run()
+    assert RecomputeRun.objects.get(workspace=workspace).reason == "Channel rules changed"
+    assert not Notification.objects.exists()
+
+
+@override_settings(CHANNEL_RULES_CONSUMERS=["attribution.channel_rules_applied"])
+def test_a_reclassify_whose_hand_off_failed_is_still_followed_by_a_recompute(workspace, broker):
+    """The re-labelled touches commit with the notification they owe; the broker being down (or the
+    worker dying) before the hand-off leaves it to the sweeper."""
+    touch_record(workspace=workspace, visitor_id=VID, url="https://a.example.com/?utm_source=beehiiv")
+    ChannelRule.objects.create(workspace=workspace, **RULE)
+    broker.down = True
+    assert touches_reclassify(workspace_id=workspace.pk) == 1
+    assert touches_reclassify(workspace_id=workspace.pk) == 0  # a retry finds nothing left to change
+    broker.down = False
+    assert notifications_sweep() == 1
+    broker.run()
+    assert RecomputeRun.objects.get(workspace=workspace).status == "succeeded"

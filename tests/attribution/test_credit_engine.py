@@ -14,12 +14,16 @@ from attribution.services.recompute import workspace_recompute_run, workspace_re
 from attribution.tasks import conversion_record as conversion_record_task
 from integrations.models import Subscription
 from tests.factories.engine import T0, ConnectionFactory, IdentityFactory, OrderFactory, TouchFactory
+from trackrev.outbox.services import DELIVER_TASK
 
 pytestmark = pytest.mark.django_db
 
 
-def credits_of(order, model):
-    return {c.channel: (c.weight, c.revenue_usd_minor) for c in Credit.objects.filter(order=order, model=model)}
+def credits_of(order, model, version=None):
+    rows = Credit.objects.filter(order=order, model=model)
+    if version is not None:
+        rows = rows.filter(version=version)
+    return {c.channel: (c.weight, c.revenue_usd_minor) for c in rows}
 
 
 def rollup_total(workspace, model, **filters):
@@ -158,9 +162,7 @@ def test_non_usd_orders_keep_native_revenue_and_count_usd_once_converted(workspa
     assert rollup_total(workspace, "last_touch") == {"r": 4320, "c": 1_000_000}
 
 
-def test_recompute_serves_the_old_numbers_until_the_new_ones_are_complete(
-    workspace, django_capture_on_commit_callbacks
-):
+def test_recompute_serves_the_old_numbers_until_the_new_ones_are_complete(workspace, broker, committed):
     TouchFactory(workspace=workspace, visitor_id="vis", occurred_at=T0 - timedelta(days=20), channel="Google")
     orders = [
         OrderFactory(workspace=workspace, visitor_id="vis", placed_at=T0 + timedelta(minutes=i)) for i in range(3)
@@ -171,18 +173,21 @@ def test_recompute_serves_the_old_numbers_until_the_new_ones_are_complete(
 
     workspace.lookback_days = 7  # the Google touch falls out of the window
     workspace.save()
-    with django_capture_on_commit_callbacks() as callbacks:
+    with committed():
         run = workspace_recompute_start(workspace=workspace, reason="lookback 30 → 7")
-    assert len(callbacks) == 1  # the background task is queued on commit
-    # A sale arriving meanwhile lands in both versions; the other orders keep their served numbers.
+    assert broker.names() == [DELIVER_TASK]  # the background task is handed over on commit
+    assert (run.lookback_days, run.timezone) == (7, "UTC")
+    # A sale arriving meanwhile lands in both versions, each computed with its own settings: the
+    # served numbers stay those of a 30-day lookback until the switch.
     late = OrderFactory(workspace=workspace, visitor_id="vis", placed_at=T0 + timedelta(hours=1))
     order_credits_refresh(order_id=late.pk)
-    assert rollup_total(workspace, "last_touch", channel="Google")["r"] == 3 * 4900  # still the old numbers
-    assert Credit.objects.filter(version=run.version, order=late).count() == len(MODELS)
+    assert rollup_total(workspace, "last_touch", channel="Google")["r"] == 4 * 4900
+    assert credits_of(late, "last_touch", version=run.version) == {"Unattributed": (1_000_000, 4900)}
 
     run = workspace_recompute_run(run_id=run.pk)
     assert (run.status, run.done, run.total, run.percent) == ("succeeded", 4, 3, 100)
-    assert AttributionState.objects.get(workspace=workspace).version == run.version
+    state = AttributionState.objects.get(workspace=workspace)
+    assert (state.version, state.lookback_days) == (run.version, 7)
     assert rollup_total(workspace, "last_touch", channel="Google")["r"] is None
     assert rollup_total(workspace, "last_touch", channel="Unattributed")["r"] == 4 * 4900
     assert not Credit.objects.filter(version__lt=run.version).exists()
@@ -198,7 +203,7 @@ def test_a_newer_recompute_supersedes_an_unfinished_one(workspace):
     assert AttributionState.objects.get(workspace=workspace).version == second.version
 
 
-def test_changed_channel_rules_recompute_the_workspace(workspace, settings, django_capture_on_commit_callbacks):
+def test_changed_channel_rules_recompute_the_workspace(workspace, settings, committed, broker):
     from attribution.tasks import channel_rules_applied
 
     assert "attribution.channel_rules_applied" in settings.CHANNEL_RULES_CONSUMERS
@@ -207,10 +212,10 @@ def test_changed_channel_rules_recompute_the_workspace(workspace, settings, djan
     conversion_record(order_id=order.pk)
     touch.channel = "Google Ads"  # what the pixel's re-apply job does to history
     touch.save()
-    with django_capture_on_commit_callbacks() as callbacks:
+    with committed():
         channel_rules_applied(workspace.pk)
     run = RecomputeRun.objects.get(workspace=workspace)
-    assert (run.status, run.reason, len(callbacks)) == ("queued", "Channel rules changed", 1)
+    assert (run.status, run.reason, broker.names()) == ("queued", "Channel rules changed", [DELIVER_TASK])
     workspace_recompute_run(run_id=run.pk)
     assert credits_of(Credit.objects.get(model="last_touch").order, "last_touch") == {"Google Ads": (1_000_000, 4900)}
 

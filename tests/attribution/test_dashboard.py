@@ -191,9 +191,7 @@ def test_order_page_of_an_email_match_and_of_another_workspace(shop, owner_clien
     assert owner_client.get(f"/app/orders/{other.pk}/").status_code == 404
 
 
-def test_settings_change_of_lookback_starts_a_background_recompute(
-    shop, owner_client, django_capture_on_commit_callbacks
-):
+def test_settings_change_of_lookback_starts_a_background_recompute(shop, owner_client, broker, committed):
     form = {
         "name": shop.name,
         "timezone": "UTC",
@@ -201,17 +199,28 @@ def test_settings_change_of_lookback_starts_a_background_recompute(
         "attribution_model": "linear",
         "lookback_days": "30",
     }
-    owner_client.post("/app/settings/", form)
+    with committed():
+        owner_client.post("/app/settings/", form)
+    broker.run()
     assert not RecomputeRun.objects.exists()  # the default model alone needs no recompute
-    with django_capture_on_commit_callbacks() as callbacks:
+    with committed():
         response = owner_client.post("/app/settings/", {**form, "lookback_days": "7"})
     assert response.status_code == 302
-    run = RecomputeRun.objects.get(workspace=shop)
-    assert (run.status, run.reason, run.total) == ("queued", "Lookback window changed", 3)
-    assert len(callbacks) == 1
     html = owner_client.get("/app/settings/").content.decode()
-    assert "Recomputing attribution (Lookback window changed)" in html
+    assert "Recomputing attribution (Lookback window 30 → 7 days):</strong> starting" in html
+    assert "computed with a <strong>30-day</strong> lookback window" in html
+
+    broker.run(count=1)  # the settings change reaches attribution
+    run = RecomputeRun.objects.get(workspace=shop)
+    assert (run.status, run.reason, run.total, run.lookback_days) == ("queued", "Lookback window 30 → 7 days", 3, 7)
+    html = owner_client.get("/app/settings/").content.decode()
+    assert "Recomputing attribution (Lookback window 30 → 7 days):</strong>\n  queued" in html
     assert "Recomputing attribution" in owner_client.get("/app/").content.decode()
+
+    broker.run()
+    html = owner_client.get("/app/settings/").content.decode()
+    assert "Recomputing attribution" not in html
+    assert "computed with a <strong>7-day</strong> lookback window" in html
 
 
 def test_viewers_cannot_change_settings(shop, client):

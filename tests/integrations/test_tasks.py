@@ -35,34 +35,34 @@ def test_integration_schedules_point_at_registered_tasks_and_expire(registered):
     assert SCHEDULE.items() <= collect_schedules().items()
 
 
-def test_webhook_retry_config_is_not_inert(registered):
-    from integrations.processors.errors import ProcessorUnavailable
-
-    task = app.tasks["integrations.webhook_event_process"]
-    assert ProcessorUnavailable in task.autoretry_for
-    assert task.max_retries > 0
+def test_webhook_processing_retries_from_the_inbox_not_with_celery(registered):
+    """Failures are retried from the inbox row (webhook_events_sweep), so Celery retries must stay off."""
+    for name in ("integrations.webhook_event_process", "integrations.webhook_events_process"):
+        task = app.tasks[name]
+        assert not getattr(task, "autoretry_for", ()), name
+        assert task.acks_late
 
 
 @pytest.mark.django_db
-def test_ledger_change_enqueues_every_consumer_on_commit_with_the_order_id(
-    monkeypatch, settings, django_capture_on_commit_callbacks
-):
+def test_ledger_change_tells_every_consumer_through_the_outbox_after_commit(settings, broker, committed):
     from integrations.models import Order
     from integrations.processors.polar import mapping
     from integrations.services.ledger import change_apply
     from tests.factories.integrations import ProcessorConnectionFactory
     from tests.integrations.polar import payload
+    from trackrev.outbox.models import Notification
+    from trackrev.outbox.services import DELIVER_TASK
 
     settings.ORDER_CONSUMERS = ["attribution.conversion_record", "affiliates.commission_sync_for_order"]
-    sent = []
-    monkeypatch.setattr(app, "send_task", lambda name, args: sent.append((name, args)))
     connection = ProcessorConnectionFactory()
     (change,) = mapping.event_from(payload("order_created_purchase")).changes
-    with django_capture_on_commit_callbacks(execute=True):
+    with committed():
         change_apply(connection=connection, change=change)
-        assert sent == []  # nothing before commit
+        assert broker.sent == []  # nothing before commit
     order_id = Order.objects.get().pk
-    assert sent == [("attribution.conversion_record", [order_id]), ("affiliates.commission_sync_for_order", [order_id])]
+    rows = list(Notification.objects.order_by("task").values_list("task", "subject_id"))
+    assert rows == [("affiliates.commission_sync_for_order", order_id), ("attribution.conversion_record", order_id)]
+    assert broker.sent == [(DELIVER_TASK, [sorted(Notification.objects.values_list("pk", flat=True))])]
 
 
 def test_dispatch_publishes_committed_ids_off_the_request_thread(monkeypatch, settings):

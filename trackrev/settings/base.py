@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "csp",
     "trackrev.workspaces",
     "trackrev.health",
+    "trackrev.outbox",
     "integrations",
     "attribution",
     "affiliates",
@@ -215,8 +216,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 
-# Task names enqueued on commit with an order id whenever the ledger changes (ARCHITECTURE.md).
+# Upward notifications (ARCHITECTURE.md): task names told an id through the outbox (trackrev/outbox/),
+# in the transaction of the change. An order id whenever the ledger changes an order:
 ORDER_CONSUMERS: list[str] = ["attribution.conversion_record"]
+# An order id whenever attribution changed the order's visitor match or its credits:
+ATTRIBUTION_CONSUMERS: list[str] = []
+# A workspace id whenever its settings changed:
+WORKSPACE_CONSUMERS: list[str] = ["attribution.workspace_settings_changed"]
 
 # Webhook inbox rows are handed to the worker in batches gathered over this many seconds per web
 # process (0: one message per delivery, published in the request). A publish costs about as much CPU
@@ -236,7 +242,7 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # Dotted path of `(*, workspace_id, code) -> partner name | None`, so `via`/`ref` of a known
 # partner makes an Affiliates touch without attribution importing the app that owns partners.
 PARTNER_RESOLVER = ""
-# Task names enqueued on commit with a workspace id after its touches were re-classified.
+# A workspace id after its touches were re-classified:
 CHANNEL_RULES_CONSUMERS: list[str] = ["attribution.channel_rules_applied"]
 
 # Functions `(*, workspace)` that add each app's demo data to the `seed_demo` workspace.

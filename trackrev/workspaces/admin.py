@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from trackrev.workspaces.models import ApiKey, Membership, User, Workspace
-from trackrev.workspaces.services import api_key_revoke
+from trackrev.workspaces.services import SETTINGS_FIELDS, api_key_revoke, workspace_update
 
 
 @admin.register(User)
@@ -31,6 +31,14 @@ class WorkspaceAdmin(admin.ModelAdmin):
     search_fields = ["name", "public_id"]
     readonly_fields = ["public_id", "reporting_currency", "created_at"]
     inlines = [MembershipInline]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        # Through the service, so that a change of lookback or time zone recomputes here too.
+        workspace_update(
+            workspace=obj, data={name: getattr(obj, name) for name in form.changed_data if name in SETTINGS_FIELDS}
+        )
 
 
 @admin.register(Membership)

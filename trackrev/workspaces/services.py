@@ -16,6 +16,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from trackrev.common.errors import ApplicationError
+from trackrev.outbox.services import notifications_enqueue
 from trackrev.workspaces.models import ApiKey, Membership, Plan, Role, User, Workspace
 
 API_KEY_PREFIX = "trk_"
@@ -51,6 +52,28 @@ def workspace_create(*, name: str, owner: User, plan: str = Plan.FREE) -> Worksp
     workspace = Workspace.objects.create(name=name, plan=plan)
     Membership.objects.create(workspace=workspace, user=owner, role=Role.OWNER)
     return workspace
+
+
+# What the settings page, the admin and any API may change through workspace_update.
+SETTINGS_FIELDS = frozenset({"name", "plan", "timezone", "allowed_domains", "attribution_model", "lookback_days"})
+
+
+@transaction.atomic
+def workspace_update(*, workspace: Workspace, data: dict) -> Workspace:
+    """Change settings of a workspace, validated; when anything changed, settings.WORKSPACE_CONSUMERS
+    hear of it (attribution recomputes when the lookback or the time zone changed)."""
+    unknown = data.keys() - SETTINGS_FIELDS
+    if unknown:
+        raise ApplicationError(f"These are not workspace settings: {', '.join(sorted(unknown))}.")
+    locked = Workspace.objects.select_for_update().get(pk=workspace.pk)
+    changed = [name for name, value in data.items() if getattr(locked, name) != value]
+    if changed:
+        for name in changed:
+            setattr(locked, name, data[name])
+        locked.full_clean()
+        locked.save(update_fields=changed)
+        notifications_enqueue(tasks=settings.WORKSPACE_CONSUMERS, subject_ids=[locked.pk])
+    return locked
 
 
 @transaction.atomic

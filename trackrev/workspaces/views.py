@@ -70,7 +70,7 @@ class SettingsView(MemberRequiredMixin, View):
         form = forms.WorkspaceSettingsForm(request.POST, instance=self.workspace)
         if not form.is_valid():
             return render(request, self.template_name, {"form": form}, status=400)
-        form.save()
+        services.workspace_update(workspace=self.workspace, data=form.cleaned_data)
         messages.success(request, "Settings saved.")
         return redirect("workspaces:settings")
 

@@ -5,7 +5,10 @@ from integrations.services.webhooks import webhook_event_process
 
 
 class Command(BaseCommand):
-    help = "Process stored webhook deliveries again, now: by inbox id, or every failed one."
+    help = (
+        "Process stored webhook deliveries again, now (by inbox id, or every failed one); their orders' "
+        "consumers are told again even when the ledger does not change."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("ids", nargs="*", type=int, help="inbox row ids")
@@ -18,6 +21,5 @@ class Command(BaseCommand):
         if failed:
             events = events | WebhookEvent.objects.filter(status=WebhookEventStatus.FAILED)
         for event_id in events.order_by("received_at").values_list("pk", flat=True):
-            WebhookEvent.objects.filter(pk=event_id).update(status=WebhookEventStatus.RECEIVED)
-            event = webhook_event_process(event_id=event_id)
+            event = webhook_event_process(event_id=event_id, force=True)
             self.stdout.write(f"{event_id}: {event.status}" + (f" · {event.last_error}" if event.last_error else ""))
