@@ -9,14 +9,9 @@ from integrations.services import webhooks as webhook_services
 
 
 # Failures are kept on the inbox row and retried from there (webhook_events_sweep), not by Celery.
-@shared_task(name="integrations.webhook_event_process", acks_late=True)
-def webhook_event_process(event_id: int) -> None:
-    webhook_services.webhook_event_process(event_id=event_id)
-
-
 @shared_task(name="integrations.webhook_events_process", acks_late=True)
 def webhook_events_process(event_ids: list[int]) -> None:
-    """A batch published by the web processes (integrations.dispatch)."""
+    """A batch published by a web process or the sweeper (integrations.dispatch)."""
     for event_id in event_ids:
         webhook_services.webhook_event_process(event_id=event_id)
 

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connections, router, transaction
 from django.utils import timezone
 
-from integrations.dispatch import webhook_event_dispatch
+from integrations.dispatch import webhook_event_dispatch, webhook_events_publish
 from integrations.models import ConnectionStatus, ProcessorConnection, WebhookEvent, WebhookEventStatus
 from integrations.processors.base import ProcessorAdapter
 from integrations.processors.errors import ProcessorUnavailable
@@ -30,10 +30,6 @@ DONE = (WebhookEventStatus.PROCESSED, WebhookEventStatus.IGNORED)
 # A delivery received this long ago and still unprocessed lost its dispatch (or waits in a backlog).
 STUCK_AFTER = timedelta(minutes=3)
 SWEEP_LIMIT = 1000
-
-
-def _enqueue(event_id: int) -> None:
-    transaction.on_commit(lambda: webhook_event_dispatch(event_id))
 
 
 # Active connections seen recently by this process: the lookup is most of an acknowledgement's cost.
@@ -92,7 +88,7 @@ def webhook_event_receive(
         }
     )
     if event_id is not None and handled:
-        _enqueue(event_id)
+        transaction.on_commit(lambda: webhook_event_dispatch(event_id))
     return event_id
 
 
@@ -182,12 +178,8 @@ def webhook_events_sweep() -> int:
     event_ids = list(stuck.values_list("pk", flat=True)[:SWEEP_LIMIT]) + list(
         due.values_list("pk", flat=True)[:SWEEP_LIMIT]
     )
-    with transaction.atomic():
-        WebhookEvent.objects.filter(pk__in=event_ids, status=WebhookEventStatus.FAILED).update(
-            retry_at=now + STUCK_AFTER
-        )
-        for event_id in event_ids:
-            _enqueue(event_id)
+    WebhookEvent.objects.filter(pk__in=event_ids, status=WebhookEventStatus.FAILED).update(retry_at=now + STUCK_AFTER)
+    webhook_events_publish(event_ids)
     return len(event_ids)
 
 

@@ -8,3 +8,16 @@ def _fresh_connection_cache():
     webhook_connection_forget()
     yield
     webhook_connection_forget()
+
+
+@pytest.fixture
+def dispatched(broker):
+    """What the web process handed to the worker, once its dispatch thread has published it: the inbox
+    ids of each `webhook_events_process` message."""
+    from integrations import dispatch
+
+    def published() -> list[list[int]]:
+        assert dispatch._batcher.drain(timeout=5), "the dispatch thread did not publish"
+        return [args[0] for name, args in broker.sent if name == dispatch.PROCESS_MANY]
+
+    return published

@@ -16,8 +16,8 @@ def test_every_order_consumer_is_a_registered_task(registered):
 
 def test_integration_tasks_are_registered_under_pinned_names(registered):
     assert {
-        "integrations.webhook_event_process",
         "integrations.webhook_events_process",
+        "integrations.webhook_event_reprocess",
         "integrations.webhook_events_sweep",
         "integrations.connection_reconcile",
         "integrations.reconcile_all",
@@ -37,7 +37,7 @@ def test_integration_schedules_point_at_registered_tasks_and_expire(registered):
 
 def test_webhook_processing_retries_from_the_inbox_not_with_celery(registered):
     """Failures are retried from the inbox row (webhook_events_sweep), so Celery retries must stay off."""
-    for name in ("integrations.webhook_event_process", "integrations.webhook_events_process"):
+    for name in ("integrations.webhook_events_process", "integrations.webhook_event_reprocess"):
         task = app.tasks[name]
         assert not getattr(task, "autoretry_for", ()), name
         assert task.acks_late
@@ -80,7 +80,7 @@ def test_dispatch_publishes_committed_ids_off_the_request_thread(monkeypatch, se
             all_in.set()
 
     monkeypatch.setattr(app, "send_task", send_task)
-    monkeypatch.setattr(dispatch, "_batcher", ProcessBatcher(dispatch._publish, name="webhook-dispatch"))
+    monkeypatch.setattr(dispatch, "_batcher", ProcessBatcher(dispatch.webhook_events_publish, name="webhook-dispatch"))
     for event_id in (11, 12, 13):
         dispatch.webhook_event_dispatch(event_id)
     assert all_in.wait(timeout=5)

@@ -1,4 +1,6 @@
-"""CONTRACTS.md §4: the status table of POST /webhooks/{processor}/{workspace}, and the inbox."""
+"""CONTRACTS.md §4: the status table of POST /webhooks/{processor}/{workspace}, and the inbox, under
+the production configuration: request threads commit through the inbox's writer thread (group
+commit), and stored rows reach the worker through the dispatch thread."""
 
 import datetime as dt
 import threading
@@ -8,11 +10,18 @@ import time_machine
 from django.db import connection as db_connection
 
 from integrations.models import Order, WebhookEvent, WebhookEventStatus
-from integrations.services.webhooks import webhook_event_process, webhook_event_reprocess, webhook_events_sweep
+from integrations.dispatch import PROCESS_MANY
+from integrations.services.webhooks import (
+    STUCK_AFTER,
+    webhook_event_process,
+    webhook_event_reprocess,
+    webhook_events_sweep,
+)
 from tests.factories.integrations import POLAR_SECRET, ProcessorConnectionFactory
 from tests.integrations.polar import encode, payload, sign
+from trackrev.outbox.services import DELIVER_TASK
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
@@ -28,50 +37,55 @@ def post(client, path, body: bytes, headers: dict):
     return client.generic("POST", path, body, content_type="application/json", headers=headers)
 
 
-def test_new_delivery_is_stored_enqueued_and_acknowledged(client, connection, django_capture_on_commit_callbacks):
+def test_new_delivery_is_stored_enqueued_and_acknowledged(client, connection, dispatched, broker):
     body = encode(payload("order_created_purchase"))
     headers = sign(body, POLAR_SECRET)
-    with django_capture_on_commit_callbacks() as callbacks:
-        response = post(client, url(connection), body, headers)
+    response = post(client, url(connection), body, headers)
 
     assert response.status_code == 202
     event = WebhookEvent.objects.get()
     assert (event.delivery_id, event.event_type, event.status) == (headers["webhook-id"], "order.created", "received")
     assert event.body.encode() == body
-    assert len(callbacks) == 1
+    assert dispatched() == [[event.pk]]
     assert not Order.objects.exists()  # processing is asynchronous
 
-    webhook_event_process(event_id=event.pk)
+    broker.run()
     event.refresh_from_db()
     assert event.status == WebhookEventStatus.PROCESSED
     assert Order.objects.get().amount_minor == 4410
 
 
-def test_same_delivery_five_times_is_one_row_and_one_order(client, connection, django_capture_on_commit_callbacks):
+def test_same_delivery_five_times_is_one_row_and_one_order(client, connection, dispatched):
     body = encode(payload("order_created_purchase"))
     headers = sign(body, POLAR_SECRET)
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        statuses = [post(client, url(connection), body, headers).status_code for _ in range(5)]
+    statuses = [post(client, url(connection), body, headers).status_code for _ in range(5)]
     assert statuses == [202] * 5
-    assert WebhookEvent.objects.count() == 1
-    assert len(callbacks) == 1  # duplicates are not enqueued again
-
     event = WebhookEvent.objects.get()
+    assert dispatched() == [[event.pk]]  # duplicates are not enqueued again
+
     for _ in range(5):
         webhook_event_process(event_id=event.pk)  # replays are no-ops
     assert Order.objects.count() == 1
     assert WebhookEvent.objects.get().attempts == 1
 
 
-def test_unused_event_type_is_recorded_as_ignored(client, connection, django_capture_on_commit_callbacks):
+def test_unused_event_type_is_recorded_as_ignored(client, connection, dispatched):
     body = payload("order_created_purchase")
     body["type"] = "benefit_grant.created"
     raw = encode(body)
-    with django_capture_on_commit_callbacks() as callbacks:
-        response = post(client, url(connection), raw, sign(raw, POLAR_SECRET))
+    response = post(client, url(connection), raw, sign(raw, POLAR_SECRET))
     assert response.status_code == 202
     assert WebhookEvent.objects.get().status == WebhookEventStatus.IGNORED
-    assert callbacks == []
+    assert dispatched() == []
+
+
+@pytest.mark.parametrize("group_commit", [True, False])
+def test_a_delivery_is_stored_with_group_commit_on_and_off(client, connection, settings, group_commit):
+    settings.WEBHOOK_GROUP_COMMIT = group_commit
+    body = encode(payload("order_created_purchase"))
+    assert post(client, url(connection), body, sign(body, POLAR_SECRET)).status_code == 202
+    assert post(client, url(connection), body, sign(body, POLAR_SECRET)).status_code == 202
+    assert WebhookEvent.objects.count() == 2
 
 
 def test_unknown_enum_value_is_ignored_not_failed(client, connection):
@@ -129,7 +143,7 @@ def test_csrf_is_not_required(connection):
     assert post(client, url(connection), body, sign(body, POLAR_SECRET)).status_code == 202
 
 
-def test_processing_failure_keeps_the_error_and_reprocess_recovers(connection, django_capture_on_commit_callbacks):
+def test_processing_failure_keeps_the_error_and_reprocess_recovers(connection, broker):
     broken = WebhookEvent.objects.create(
         workspace=connection.workspace,
         connection=connection,
@@ -146,22 +160,22 @@ def test_processing_failure_keeps_the_error_and_reprocess_recovers(connection, d
     assert event.attempts == 1
 
     WebhookEvent.objects.filter(pk=broken.pk).update(body=encode(payload("order_created_purchase")).decode())
-    with django_capture_on_commit_callbacks() as callbacks:
-        webhook_event_reprocess(event=event)
-    assert len(callbacks) == 1
-    assert webhook_event_process(event_id=broken.pk).status == WebhookEventStatus.PROCESSED
+    webhook_event_reprocess(event=event)
+    assert broker.names() == [DELIVER_TASK]
+    broker.run()
+    assert WebhookEvent.objects.get(pk=broken.pk).status == WebhookEventStatus.PROCESSED
     assert Order.objects.count() == 1
 
 
-def test_sweeper_reenqueues_rows_stuck_unprocessed(connection, django_capture_on_commit_callbacks):
-    WebhookEvent.objects.create(
+def test_sweeper_reenqueues_rows_stuck_unprocessed(connection, broker):
+    stuck = WebhookEvent.objects.create(
         workspace=connection.workspace, connection=connection, processor="polar", delivery_id="a", body="{}"
     )
     assert webhook_events_sweep() == 0
-    later = dt.datetime.now(tz=dt.UTC) + dt.timedelta(minutes=11)
-    with time_machine.travel(later), django_capture_on_commit_callbacks() as callbacks:
+    later = dt.datetime.now(tz=dt.UTC) + STUCK_AFTER + dt.timedelta(seconds=1)
+    with time_machine.travel(later):
         assert webhook_events_sweep() == 1
-    assert len(callbacks) == 1
+    assert broker.sent == [(PROCESS_MANY, [[stuck.pk]])]
 
 
 @pytest.mark.postgres
@@ -196,7 +210,7 @@ def test_concurrent_replays_make_one_row_and_one_order():
     assert WebhookEvent.objects.get().status == WebhookEventStatus.PROCESSED
 
 
-def test_admin_reprocess_action_requeues(admin_client, connection, django_capture_on_commit_callbacks):
+def test_admin_reprocess_action_requeues(admin_client, connection, broker):
     event = WebhookEvent.objects.create(
         workspace=connection.workspace,
         connection=connection,
@@ -206,14 +220,15 @@ def test_admin_reprocess_action_requeues(admin_client, connection, django_captur
         status="failed",
         last_error="boom",
     )
-    with django_capture_on_commit_callbacks() as callbacks:
-        response = admin_client.post(
-            "/admin/integrations/webhookevent/", {"action": "reprocess", "_selected_action": [event.pk]}
-        )
+    response = admin_client.post(
+        "/admin/integrations/webhookevent/", {"action": "reprocess", "_selected_action": [event.pk]}
+    )
     assert response.status_code == 302
-    assert len(callbacks) == 1
+    assert broker.names() == [DELIVER_TASK]
     event.refresh_from_db()
     assert (event.status, event.last_error) == ("received", "")
+    broker.run()
+    assert WebhookEvent.objects.get().status == "processed"
 
 
 def test_reprocess_command_processes_failed_deliveries(connection):

@@ -70,3 +70,19 @@ def test_a_forked_child_hands_items_to_its_own_thread():
         os.waitpid(child, 0)
         os.close(read_end)
         os.close(write_end)
+
+
+def test_drain_waits_for_everything_submitted_to_be_handled():
+    handled, release = [], threading.Event()
+
+    def handle(batch):
+        release.wait(timeout=5)
+        handled.extend(batch)
+
+    batcher = ProcessBatcher(handle, name="test-drain")
+    batcher.submit(1, linger=0.01)
+    batcher.submit(2, linger=0.01)
+    assert not batcher.drain(timeout=0.05)  # still being handled
+    release.set()
+    assert batcher.drain(timeout=5)
+    assert handled == [1, 2]

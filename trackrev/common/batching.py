@@ -22,6 +22,7 @@ class ProcessBatcher(Generic[Item]):
         self._handle = handle
         self._name = name
         self._items: list[Item] = []
+        self._busy = False  # a batch is being handled
         self._ready = threading.Condition()
         self._pid: int | None = None
 
@@ -34,7 +35,12 @@ class ProcessBatcher(Generic[Item]):
                 self._items = []
                 threading.Thread(target=self._run, args=(linger,), name=self._name, daemon=True).start()
             self._items.append(item)
-            self._ready.notify()
+            self._ready.notify_all()
+
+    def drain(self, timeout: float) -> bool:
+        """Wait until everything submitted so far in this process has been handled; False on timeout."""
+        with self._ready:
+            return self._ready.wait_for(lambda: not self._items and not self._busy, timeout)
 
     def _run(self, linger: float) -> None:
         while True:
@@ -43,8 +49,12 @@ class ProcessBatcher(Generic[Item]):
             if linger > 0:
                 time.sleep(linger)
             with self._ready:
-                batch, self._items = self._items, []
+                batch, self._items, self._busy = self._items, [], True
             try:
                 self._handle(batch)
             except Exception:  # the handler reports per item; this only keeps the thread alive
                 logger.exception("%s: batch of %d failed", self._name, len(batch))
+            finally:
+                with self._ready:
+                    self._busy = False
+                    self._ready.notify_all()

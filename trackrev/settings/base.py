@@ -225,9 +225,8 @@ ATTRIBUTION_CONSUMERS: list[str] = []
 WORKSPACE_CONSUMERS: list[str] = ["attribution.workspace_settings_changed"]
 
 # Webhook inbox rows are handed to the worker in batches gathered over this many seconds per web
-# process (0: one message per delivery, published in the request). A publish costs about as much CPU
-# as a whole acknowledgement, and a quarter second is invisible on a dashboard. See
-# integrations/dispatch.py.
+# process. A publish costs about as much CPU as a whole acknowledgement, and a quarter second is
+# invisible on a dashboard. See integrations/dispatch.py.
 WEBHOOK_DISPATCH_BATCH_SECONDS = env.float("WEBHOOK_DISPATCH_BATCH_SECONDS", default=0.25)
 # Request threads of a web process commit their inbox rows together, one commit per batch, each still
 # answered only after its row is on disk. See integrations/services/inbox.py.
