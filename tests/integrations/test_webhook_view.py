@@ -9,8 +9,8 @@ import pytest
 import time_machine
 from django.db import connection as db_connection
 
-from integrations.models import Order, WebhookEvent, WebhookEventStatus
 from integrations.dispatch import PROCESS_MANY
+from integrations.models import Order, WebhookEvent, WebhookEventStatus
 from integrations.services.webhooks import (
     STUCK_AFTER,
     webhook_event_process,
