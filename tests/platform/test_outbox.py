@@ -163,3 +163,15 @@ def test_the_sweeper_is_scheduled_every_minute():
 
     entry = collect_schedules()["trackrev.outbox_sweep"]
     assert entry["task"] == "trackrev.outbox_sweep" and entry["schedule"] == dt.timedelta(minutes=1)
+
+
+@pytest.mark.parametrize(
+    "setting", ["ORDER_CONSUMERS", "ATTRIBUTION_CONSUMERS", "WORKSPACE_CONSUMERS", "CHANNEL_RULES_CONSUMERS"]
+)
+def test_every_consumer_named_in_the_settings_is_a_registered_task(setting):
+    from django.conf import settings
+
+    from trackrev.celery import app
+
+    app.loader.import_default_modules()
+    assert set(getattr(settings, setting)) <= set(app.tasks), setting

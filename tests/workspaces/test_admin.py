@@ -43,3 +43,76 @@ def test_admin_revoke_action(staff_client, workspace):
 
 def test_members_cannot_open_the_admin(owner_client):
     assert owner_client.get("/admin/")["Location"].startswith("/admin/login/")
+
+
+def admin_form(workspace, **changes) -> dict:
+    form = {
+        "name": workspace.name,
+        "plan": workspace.plan,
+        "timezone": workspace.timezone,
+        "allowed_domains": "[]",
+        "attribution_model": workspace.attribution_model,
+        "lookback_days": str(workspace.lookback_days),
+        "memberships-TOTAL_FORMS": "0",
+        "memberships-INITIAL_FORMS": "0",
+        "memberships-MIN_NUM_FORMS": "0",
+        "memberships-MAX_NUM_FORMS": "1000",
+    }
+    return {**form, **changes}
+
+
+def test_an_admin_change_of_lookback_recomputes_the_workspace(staff_client, broker, committed):
+    from datetime import timedelta
+
+    from attribution.models import AttributionState, Credit, RecomputeRun
+    from attribution.services.credits import order_credits_refresh
+    from tests.factories.engine import T0, OrderFactory, TouchFactory
+    from tests.factories.workspaces import WorkspaceFactory
+
+    workspace = WorkspaceFactory(lookback_days=30)
+    TouchFactory(workspace=workspace, visitor_id="vis", occurred_at=T0 - timedelta(days=20), channel="Google")
+    order = OrderFactory(workspace=workspace, visitor_id="vis")
+    order_credits_refresh(order_id=order.pk)
+    assert Credit.objects.get(order=order, model="last_touch").channel == "Google"
+
+    with committed():
+        response = staff_client.post(
+            f"/admin/workspaces/workspace/{workspace.pk}/change/", admin_form(workspace, lookback_days="7")
+        )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    broker.run()
+
+    run = RecomputeRun.objects.get(workspace=workspace)
+    assert (run.status, run.reason, run.lookback_days) == ("succeeded", "Lookback window 30 → 7 days", 7)
+    state = AttributionState.objects.get(workspace=workspace)
+    assert (state.version, state.lookback_days) == (run.version, 7)
+    assert Credit.objects.get(order=order, model="last_touch").channel == "Unattributed"
+
+
+def test_an_admin_change_that_does_not_shape_credits_recomputes_nothing(staff_client, broker, committed):
+    from attribution.models import RecomputeRun
+    from tests.factories.workspaces import WorkspaceFactory
+
+    workspace = WorkspaceFactory()
+    with committed():
+        staff_client.post(
+            f"/admin/workspaces/workspace/{workspace.pk}/change/", admin_form(workspace, name="Renamed", plan="pro")
+        )
+    broker.run()
+    workspace.refresh_from_db()
+    assert (workspace.name, workspace.plan) == ("Renamed", "pro")
+    assert not RecomputeRun.objects.exists()
+
+
+def test_workspace_update_refuses_what_is_not_a_setting_and_tells_no_one_when_nothing_changed(broker, committed):
+    from tests.factories.workspaces import WorkspaceFactory
+    from trackrev.common.errors import ApplicationError
+    from trackrev.outbox.models import Notification
+    from trackrev.workspaces.services import workspace_update
+
+    workspace = WorkspaceFactory()
+    with pytest.raises(ApplicationError, match="public_id"):
+        workspace_update(workspace=workspace, data={"public_id": "ws_mine"})
+    with committed():
+        workspace_update(workspace=workspace, data={"name": workspace.name, "lookback_days": workspace.lookback_days})
+    assert not Notification.objects.exists() and broker.sent == []
