@@ -14,9 +14,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-import psycopg
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, connections, models, router
+from django.db import DatabaseError, InterfaceError, OperationalError, connections, models
 from django.db.models import Field
 from django.utils import timezone
 
@@ -25,6 +24,7 @@ from trackrev.common.batching import ProcessBatcher
 
 # A stalled disk can hold a commit for seconds; a late 202 still counts, up to Polar's 10 s timeout.
 WAIT_SECONDS = 8.0
+INBOX_DATABASE = "webhook_inbox"
 
 
 class InboxUnavailable(Exception):
@@ -113,31 +113,17 @@ _writer = ProcessBatcher(_write, name="webhook-inbox-writer")
 
 
 def _db():
-    return connections[router.db_for_write(WebhookEvent)]
+    """The inbox's own alias of the database: on PostgreSQL it binds values server-side (settings)."""
+    return connections[INBOX_DATABASE]
 
 
 def _insert_rows(db, rows: list[list]) -> dict[tuple[int, str], int]:
     """INSERT … ON CONFLICT DO NOTHING RETURNING: one statement whatever the number of rows (PostgreSQL
     and SQLite ≥ 3.35), no savepoints, no exception for a repeat. Returns the inserted rows' ids by key."""
-    sql, params = _insert_sql(len(rows)), [value for row in rows for value in row]
-    if db.vendor == "postgresql":
-        inserted = _execute_bound(db, sql, params)
-    else:
-        with db.cursor() as cursor:
-            cursor.execute(sql, params)
-            inserted = cursor.fetchall()
+    with db.cursor() as cursor:
+        cursor.execute(_insert_sql(len(rows)), [value for row in rows for value in row])
+        inserted = cursor.fetchall()
     return {(connection_id, delivery_id): pk for connection_id, delivery_id, pk in inserted}
-
-
-def _execute_bound(db, sql: str, params: list) -> list[tuple]:
-    """Run `sql` with its parameters sent apart from the statement (psycopg's server-side binding):
-    Django's default cursor quotes every value into the SQL text, about a third of the web process's
-    CPU per inserted row, and makes the server parse kilobytes of literals. Not prepared."""
-    with db.wrap_database_errors:  # psycopg's errors as Django's, and a failed connection marked unusable
-        db.ensure_connection()
-        with psycopg.Cursor(db.connection) as cursor:
-            cursor.execute(sql, params, prepare=False)
-            return cursor.fetchall()
 
 
 @functools.cache

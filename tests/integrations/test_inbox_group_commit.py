@@ -29,7 +29,7 @@ def pending(connection, delivery_id: str) -> inbox._Pending:
     return inbox._Pending(key=(connection.pk, delivery_id), values=inbox._values(inbox._db(), row))
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, databases="__all__")
 def test_a_batch_is_one_statement_and_repeats_share_the_first_copy(monkeypatch):
     connection = ProcessorConnectionFactory()
     stored = pending(connection, "msg_seen")
@@ -49,7 +49,7 @@ def test_a_batch_is_one_statement_and_repeats_share_the_first_copy(monkeypatch):
     assert {p.pk for p in batch[:4]} == set(WebhookEvent.objects.exclude(pk=stored.pk).values_list("pk", flat=True))
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, databases="__all__")
 def test_a_bad_row_fails_alone():
     connection = ProcessorConnectionFactory()
     good = [pending(connection, "msg_a"), pending(connection, "msg_b")]
@@ -63,7 +63,7 @@ def test_a_bad_row_fails_alone():
     assert sorted(WebhookEvent.objects.values_list("delivery_id", flat=True)) == ["msg_a", "msg_b"]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, databases="__all__")
 def test_a_dropped_connection_is_reopened_once(monkeypatch):
     connection = ProcessorConnectionFactory()
     real, calls = inbox._insert_rows, []
@@ -81,11 +81,12 @@ def test_a_dropped_connection_is_reopened_once(monkeypatch):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, databases="__all__")
 def test_a_connection_closed_under_the_writer_is_reopened():
     connection = ProcessorConnectionFactory()
-    db_connection.ensure_connection()
-    db_connection.connection.close()  # as a server restart leaves it: Django still holds the object
+    writer = inbox._db()
+    writer.ensure_connection()
+    writer.connection.close()  # as a server restart leaves it: Django still holds the object
 
     row = pending(connection, "msg_after_restart")
     inbox._write([row])
@@ -93,7 +94,7 @@ def test_a_connection_closed_under_the_writer_is_reopened():
     assert row.error is None and WebhookEvent.objects.get().pk == row.pk
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, databases="__all__")
 def test_concurrent_deliveries_through_the_writer_thread(settings, monkeypatch):
     """Real request threads and the real writer thread: every new delivery is stored and dispatched
     once, every repeat is acknowledged without a second row."""

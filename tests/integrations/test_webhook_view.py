@@ -21,7 +21,8 @@ from tests.factories.integrations import POLAR_SECRET, ProcessorConnectionFactor
 from tests.integrations.polar import encode, payload, sign
 from trackrev.outbox.services import DELIVER_TASK
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# The inbox writes through its own database alias (settings: "webhook_inbox").
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
 
 @pytest.fixture
@@ -179,7 +180,7 @@ def test_sweeper_reenqueues_rows_stuck_unprocessed(connection, broker):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, databases="__all__")
 def test_concurrent_replays_make_one_row_and_one_order():
     from django.test import Client
 

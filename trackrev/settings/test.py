@@ -32,10 +32,12 @@ WHITENOISE_USE_FINDERS = True
 
 # Threads other than the test's (live server, inbox writer) close their connections after each use
 # (the browser fixture closes the one Playwright's loop leaves), so the test database can be dropped.
-DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+for alias in DATABASES:  # noqa: F405
+    DATABASES[alias]["CONN_MAX_AGE"] = 0  # noqa: F405
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, like the embedded default, not Django's shared-cache in-memory database: that one takes
     # table locks that fail at once (SQLITE_LOCKED) when the live server answers two hits together.
     os.makedirs(BASE_DIR / "var", exist_ok=True)  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}  # noqa: F405
-    DATABASES["default"]["OPTIONS"]["init_command"] += "PRAGMA synchronous=OFF;"  # noqa: F405
+    for alias in DATABASES:  # noqa: F405
+        DATABASES[alias]["OPTIONS"]["init_command"] += "PRAGMA synchronous=OFF;"  # noqa: F405
