@@ -19,13 +19,13 @@ from integrations.models import (
     OrderStatus,
     ProcessorConnection,
     Subscription,
-    SubscriptionStatus,
     SyncRun,
     SyncRunKind,
     SyncRunStatus,
 )
+from integrations.models.ledger import TERMINAL_SUBSCRIPTION_STATUSES
 from integrations.processors.base import ProcessorAdapter
-from integrations.processors.errors import ProcessorError
+from integrations.processors.errors import PayloadInvalid, ProcessorError, ProcessorRejected
 from integrations.processors.registry import get_adapter
 from integrations.processors.types import Ignored, OrderChange, SubscriptionChange, Unreadable
 from integrations.services.ledger import change_apply
@@ -34,7 +34,9 @@ logger = logging.getLogger(__name__)
 
 RECONCILE_TASK = "integrations.connection_reconcile"
 OVERLAP = timedelta(hours=2)
-LEASE = timedelta(hours=1)
+# A run renews its lease at every page and every object it asks for again: 15 minutes is far more than
+# one request with its retries (integrations.processors.http), so only a run that died loses it.
+LEASE = timedelta(minutes=15)
 
 
 def sync_run_queue(*, connection: ProcessorConnection, kind: str = SyncRunKind.RECONCILE) -> SyncRun:
@@ -56,6 +58,11 @@ def _lease_acquire(connection_id: int) -> bool:
     now = timezone.now()
     free = Q(sync_locked_until__isnull=True) | Q(sync_locked_until__lt=now)
     return ProcessorConnection.objects.filter(free, pk=connection_id).update(sync_locked_until=now + LEASE) == 1
+
+
+def _lease_renew(connection_id: int) -> None:
+    # Each step of a run extends its lease: only a run that stopped making progress loses it.
+    ProcessorConnection.objects.filter(pk=connection_id).update(sync_locked_until=timezone.now() + LEASE)
 
 
 def _lease_release(connection_id: int) -> None:
@@ -85,27 +92,38 @@ def _count(run: SyncRun, change, result) -> None:
 def _refresh_pending_orders(run: SyncRun, adapter: ProcessorAdapter, *, before) -> None:
     # Orders can turn paid long after creation (renewals start pending) and the list has no
     # "modified since" filter: ask for each order still pending from before the window.
-    pending = Order.objects.filter(connection=run.connection, status=OrderStatus.PENDING, placed_at__lt=before)
+    pending = Order.objects.filter(
+        connection=run.connection, status=OrderStatus.PENDING, placed_at__lt=before
+    ).values_list("external_id", flat=True)
     _refetch(run, pending, lambda external_id: OrderChange(adapter.fetch_order(external_id=external_id)))
 
 
-def _refresh_ending_subscriptions(run: SyncRun, adapter: ProcessorAdapter, *, now) -> None:
-    # A subscription canceled at period end before the window ends inside it with no date the list can
-    # filter on: ask again for each one still active here whose period is over.
-    ending = Subscription.objects.filter(
-        connection=run.connection,
-        status__in=(SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING),
-        cancel_at_period_end=True,
-        current_period_end__lt=now,
-    ).order_by("current_period_end")
-    _refetch(run, ending, lambda external_id: SubscriptionChange(adapter.fetch_subscription(external_id=external_id)))
+def _refresh_unlisted_subscriptions(run: SyncRun, adapter: ProcessorAdapter, *, listed: set[str]) -> None:
+    # The poll lists every open subscription (the adapter contract): one held open here that it did not
+    # return has ended, or moved to a state nothing lists, maybe with no date the list can filter on.
+    held_open = (
+        Subscription.objects.filter(connection=run.connection)
+        .exclude(status__in=TERMINAL_SUBSCRIPTION_STATUSES)
+        .order_by("source_updated_at", "pk")
+        .values_list("external_id", flat=True)
+    )
+    unlisted = [external_id for external_id in held_open.iterator() if external_id not in listed]
+    _refetch(run, unlisted, lambda external_id: SubscriptionChange(adapter.fetch_subscription(external_id=external_id)))
 
 
-def _refetch(run: SyncRun, rows, fetch) -> None:
-    """Ask the API again for each of `rows` (at most REFETCH_LIMIT per run) and apply what it says."""
-    for external_id in rows.values_list("external_id", flat=True)[:REFETCH_LIMIT]:
-        change = fetch(external_id)
+def _refetch(run: SyncRun, external_ids, fetch) -> None:
+    """Ask the API again for each of `external_ids` (at most REFETCH_LIMIT per run) and apply what it says."""
+    for external_id in external_ids[:REFETCH_LIMIT]:
+        try:
+            change = fetch(external_id)
+        except PayloadInvalid as exc:  # one unreadable object is an error of the run, not its end
+            change = Unreadable(str(exc))
+        except ProcessorRejected as exc:
+            if exc.status_code != 404:
+                raise
+            change = Unreadable(f"{external_id} is gone from the API")
         _count(run, change, change_apply(connection=run.connection, change=change, via=FirstSeenVia.POLL))
+        _lease_renew(run.connection_id)
 
 
 def sync_run_execute(*, sync_run_id: int, adapter: ProcessorAdapter | None = None) -> SyncRun:
@@ -136,15 +154,19 @@ def _run(run: SyncRun, adapter: ProcessorAdapter | None) -> None:
     run.save()
     try:
         adapter = adapter or get_adapter(connection)
+        listed = set()
         for page in adapter.list_changes(since=since):
             with transaction.atomic():
                 for change in page.changes:
                     _count(run, change, change_apply(connection=connection, change=change, via=FirstSeenVia.POLL))
+                    if isinstance(change, SubscriptionChange):
+                        listed.add(change.subscription.external_id)
                 run.pages += 1
                 run.progress = f"{page.resource}: page {page.page} of {max(page.pages, page.page)}"
                 run.save()
+                _lease_renew(connection.pk)
         _refresh_pending_orders(run, adapter, before=since)
-        _refresh_ending_subscriptions(run, adapter, now=started)
+        _refresh_unlisted_subscriptions(run, adapter, listed=listed)
     except Exception as exc:  # the run must never stay "running"; unexpected errors still propagate
         logger.warning("reconcile of connection %s failed: %s", connection.pk, exc)
         run.status, run.errors, run.last_error = SyncRunStatus.FAILED, run.errors + 1, str(exc)[:1000]
