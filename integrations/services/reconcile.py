@@ -1,15 +1,17 @@
 """Reconcile: page the processor's API from the watermark minus an overlap through the same upserts.
 
 One run per connection at a time, through a lease on the connection row taken with a conditional
-UPDATE (atomic on PostgreSQL and SQLite alike; a crashed worker's lease simply expires).
+UPDATE (atomic on PostgreSQL and SQLite alike; a crashed worker's lease simply expires). Requests for a
+run coalesce: while one is queued or running for the connection, asking again returns it.
 """
 
 import logging
-from datetime import timedelta
+import math
+from datetime import datetime, timedelta
 
 from celery import current_app
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from integrations.models import (
@@ -29,6 +31,7 @@ from integrations.processors.errors import PayloadInvalid, ProcessorError, Proce
 from integrations.processors.registry import get_adapter
 from integrations.processors.types import Ignored, OrderChange, SubscriptionChange, Unreadable
 from integrations.services.ledger import change_apply
+from trackrev.common.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +40,17 @@ OVERLAP = timedelta(hours=2)
 # A run renews its lease at every page and every object it asks for again: 15 minutes is far more than
 # one request with its retries (integrations.processors.http), so only a run that died loses it.
 LEASE = timedelta(minutes=15)
+# A worker takes a queued run within seconds; one still queued after this lost its message.
+QUEUED_TIMEOUT = timedelta(minutes=30)
+# What people may ask for (the API and the page's "Sync now"): a new run a minute after the last ended.
+SYNC_COOLDOWN = timedelta(minutes=1)
+ACTIVE_STATUSES = (SyncRunStatus.QUEUED, SyncRunStatus.RUNNING)
+
+
+class SyncRunThrottled(ApplicationError):
+    def __init__(self, *, retry_after: int):
+        super().__init__(f"This connection finished a sync less than a minute ago: try again in {retry_after} s.")
+        self.retry_after = retry_after
 
 
 def sync_run_queue(*, connection: ProcessorConnection, kind: str = SyncRunKind.RECONCILE) -> SyncRun:
@@ -45,13 +59,60 @@ def sync_run_queue(*, connection: ProcessorConnection, kind: str = SyncRunKind.R
     return run
 
 
+@transaction.atomic
+def sync_run_request(*, connection: ProcessorConnection) -> SyncRun:
+    """A person's "sync now": the run queued or running for the connection, else a new one; raises
+    SyncRunThrottled within SYNC_COOLDOWN of the previous run's end."""
+    return _sync_run_coalesce(connection, cooldown=SYNC_COOLDOWN)
+
+
 def connections_reconcile_queue() -> list[SyncRun]:
-    """The hourly job: one queued run per active connection."""
-    with transaction.atomic():
-        return [
-            sync_run_queue(connection=connection)
-            for connection in ProcessorConnection.objects.filter(status=ConnectionStatus.ACTIVE)
-        ]
+    """The hourly job: a run for each active connection, unless one is queued or running already."""
+    runs = []
+    for connection in ProcessorConnection.objects.filter(status=ConnectionStatus.ACTIVE):
+        with transaction.atomic():
+            runs.append(_sync_run_coalesce(connection, cooldown=None))
+    return runs
+
+
+def _sync_run_coalesce(connection: ProcessorConnection, *, cooldown: timedelta | None) -> SyncRun:
+    # The connection row's lock serializes requests, so concurrent ones make one run between them.
+    locked = ProcessorConnection.objects.select_for_update(of=("self",)).get(pk=connection.pk)
+    now = timezone.now()
+    replaced = _dead_runs_fail(locked, now=now)
+    active = SyncRun.objects.filter(connection=locked, status__in=ACTIVE_STATUSES).order_by("-queued_at", "-id")
+    if (run := active.first()) is not None:
+        return run
+    if cooldown and not replaced:  # a replaced run's owner has waited long enough
+        _cooldown_check(locked, now=now, cooldown=cooldown)
+    return sync_run_queue(connection=locked)
+
+
+def _cooldown_check(connection: ProcessorConnection, *, now: datetime, cooldown: timedelta) -> None:
+    ended = SyncRun.objects.filter(connection=connection).aggregate(last=Max("finished_at"))["last"]
+    if ended is not None and now < ended + cooldown:
+        raise SyncRunThrottled(retry_after=math.ceil((ended + cooldown - now).total_seconds()))
+
+
+def _dead_runs_fail(connection: ProcessorConnection, *, now: datetime) -> bool:
+    """Fail the connection's runs that will never finish, so that a new one can start (otherwise one lost
+    message or crashed worker would block every later sync). True when there were any."""
+    runs = SyncRun.objects.filter(connection=connection)
+    lost = runs.filter(status=SyncRunStatus.QUEUED, queued_at__lt=now - QUEUED_TIMEOUT)
+    dead = lost.update(
+        status=SyncRunStatus.FAILED,
+        finished_at=now,
+        errors=F("errors") + 1,
+        last_error=f"Never started: no worker took it within {QUEUED_TIMEOUT.seconds // 60} minutes.",
+    )
+    if connection.sync_locked_until is None or connection.sync_locked_until < now:
+        dead += runs.filter(status=SyncRunStatus.RUNNING).update(
+            status=SyncRunStatus.FAILED,
+            finished_at=now,
+            errors=F("errors") + 1,
+            last_error=f"Stopped without finishing: its worker made no progress for {LEASE.seconds // 60} minutes.",
+        )
+    return dead > 0
 
 
 def _lease_acquire(connection_id: int) -> bool:
@@ -164,7 +225,7 @@ def _run(run: SyncRun, adapter: ProcessorAdapter | None) -> None:
                 run.pages += 1
                 run.progress = f"{page.resource}: page {page.page} of {max(page.pages, page.page)}"
                 run.save()
-                _lease_renew(connection.pk)
+            _lease_renew(connection.pk)  # outside the page's transaction: the row stays locked briefly
         _refresh_pending_orders(run, adapter, before=since)
         _refresh_unlisted_subscriptions(run, adapter, listed=listed)
     except Exception as exc:  # the run must never stay "running"; unexpected errors still propagate
