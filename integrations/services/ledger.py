@@ -295,7 +295,7 @@ def subscription_upsert(*, connection: ProcessorConnection, subscription: Normal
     Order.objects.filter(
         connection=connection, subscription_external_id=obj.external_id, subscription__isnull=True
     ).update(subscription=obj)
-    _subscriptions_rematch(connection_id=connection.pk, external_ids=[obj.external_id])
+    _subscriptions_rematch(connection_id=connection.pk, external_ids=[obj.external_id])  # all told below
     _notify([*rematched, *obj.orders.order_by("placed_at", "pk").values_list("pk", flat=True)])
     return UpsertResult(obj, created=created, changed=True)
 

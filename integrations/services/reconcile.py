@@ -130,7 +130,8 @@ def _lease_release(connection_id: int) -> None:
     ProcessorConnection.objects.filter(pk=connection_id).update(sync_locked_until=None)
 
 
-# Objects asked for one by one per run: 500 is about a minute of Polar's 500 requests/minute.
+# Objects asked for one by one, per kind (pending orders, unlisted subscriptions) and run: 500 is about a
+# minute of Polar's 500 requests/minute.
 REFETCH_LIMIT = 500
 
 
