@@ -1,6 +1,12 @@
 """REST API (CONTRACTS.md §5): connections, orders, subscriptions. Thin: parse, one call, render."""
 
-from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound
 from rest_framework.response import Response
@@ -15,7 +21,7 @@ from integrations.selectors import (
     subscription_list,
 )
 from integrations.services.connections import connection_create
-from integrations.services.reconcile import sync_run_queue
+from integrations.services.reconcile import SyncRunThrottled, sync_run_request
 from trackrev.common.errors import ApplicationError
 from trackrev.common.money import money_format
 from trackrev.workspaces.apis import WorkspaceApiView
@@ -148,15 +154,35 @@ class ConnectionSyncApi(WorkspaceApiView):
         responses={
             202: inline_serializer(
                 "SyncQueued", {"sync_run": serializers.IntegerField(), "status": serializers.CharField()}
-            )
+            ),
+            429: OpenApiResponse(
+                inline_serializer("SyncTooSoon", {"detail": serializers.CharField()}),
+                description="The connection's last run ended less than a minute ago.",
+            ),
         },
-        summary="Queue the reconcile job for this connection now",
+        parameters=[
+            OpenApiParameter(
+                "Retry-After",
+                int,
+                OpenApiParameter.HEADER,
+                response=[429],
+                description="Seconds until a new run can be asked for.",
+            )
+        ],
+        summary="Queue the reconcile job for this connection now (or get the run already queued or running)",
     )
     def post(self, request, connection_id: int):
         connection = connection_get(workspace=self.workspace, connection_id=connection_id)
         if connection is None:
             raise NotFound()
-        run = sync_run_queue(connection=connection)
+        try:
+            run = sync_run_request(connection=connection)
+        except SyncRunThrottled as error:
+            return Response(
+                {"detail": error.message},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+                headers={"Retry-After": str(error.retry_after)},
+            )
         return Response({"sync_run": run.pk, "status": run.status}, status=status.HTTP_202_ACCEPTED)
 
 

@@ -5,11 +5,11 @@ from django.shortcuts import redirect, render
 from django.views import View
 
 from integrations.forms import ConnectionForm
-from integrations.models import ProcessorConnection
+from integrations.models import ProcessorConnection, SyncRunStatus
 from integrations.processors.registry import ADAPTERS, adapter_class
 from integrations.selectors import connection_health, connection_list, connection_webhook_url
 from integrations.services.connections import connection_create, connection_test, connection_update
-from integrations.services.reconcile import sync_run_queue
+from integrations.services.reconcile import SyncRunThrottled, sync_run_request
 from trackrev.common.errors import ApplicationError
 from trackrev.workspaces.access import MemberRequiredMixin
 
@@ -89,6 +89,12 @@ class ConnectionTestView(MemberRequiredMixin, View):
         return redirect("integrations:index")
 
 
+SYNC_MESSAGES = {
+    SyncRunStatus.QUEUED: "Sync queued: its result appears below in a minute.",
+    SyncRunStatus.RUNNING: "A sync is already running: its result appears below when it ends.",
+}
+
+
 class ConnectionSyncView(MemberRequiredMixin, View):
     manage_required = True
 
@@ -96,9 +102,13 @@ class ConnectionSyncView(MemberRequiredMixin, View):
         connection = _connection(self.workspace, processor)
         if connection is None:
             messages.error(request, "Connect the processor first.")
+            return redirect("integrations:index")
+        try:
+            run = sync_run_request(connection=connection)
+        except SyncRunThrottled as error:
+            messages.info(request, error.message)
         else:
-            sync_run_queue(connection=connection)
-            messages.success(request, "Sync queued: its result appears below in a minute.")
+            messages.success(request, SYNC_MESSAGES[run.status])
         return redirect("integrations:index")
 
 

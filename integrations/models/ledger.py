@@ -116,6 +116,9 @@ class Order(models.Model):
     refunded_usd_minor = models.BigIntegerField(null=True, blank=True)
     placed_at = models.DateTimeField()
     paid_at = models.DateTimeField(null=True, blank=True)
+    # Our visitor id from the order's own checkout metadata, kept so matching can run again from the
+    # stored rows whenever the customer or the subscription changes; `visitor_id` is the match.
+    visitor_ref = models.CharField(max_length=64, blank=True)
     visitor_id = models.CharField(max_length=64, blank=True)
     matched_by = models.CharField(max_length=12, choices=MatchedBy.choices, default=MatchedBy.NONE)
     subscription = models.ForeignKey(

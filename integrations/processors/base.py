@@ -72,7 +72,14 @@ class ProcessorAdapter(ABC):
 
     @abstractmethod
     def list_changes(self, *, since: datetime) -> Iterator[ChangesPage]:
-        """Pages of orders, subscriptions and refunds changed since `since` (the reconcile poll)."""
+        """Pages of orders, subscriptions and refunds changed since `since` (the reconcile poll),
+        subscriptions first.
+
+        The pages also hold every open subscription (any status outside the ledger's
+        TERMINAL_SUBSCRIPTION_STATUSES) in its current state, however long ago it last changed, so that
+        every change a webhook can bring is repaired. Reconcile then asks `fetch_subscription` for each
+        subscription the ledger holds open that no page returned: it has ended, or moved to a state the
+        listing does not cover."""
 
     @abstractmethod
     def fetch_order(self, *, external_id: str) -> NormalizedOrder:

@@ -3,6 +3,10 @@
 Rows are keyed on (connection, external_id) in the database; an incoming state older than the stored
 `source_updated_at` is ignored, so out-of-order deliveries and stale retries converge on the latest
 state. Consumers are notified on commit only when something actually changed.
+
+An order's visitor match is a function of the stored rows (its own metadata, its customer, its
+subscription and the subscription's other orders), so it runs again, and notifies, wherever the ledger
+changes one of them: orders that arrive before their subscription or first order match once those land.
 """
 
 from dataclasses import dataclass
@@ -68,7 +72,8 @@ def _assign(obj: models.Model, values: dict) -> bool:
     return changed
 
 
-def customer_upsert(*, connection: ProcessorConnection, customer: NormalizedCustomer) -> Customer:
+def _customer_upsert(*, connection: ProcessorConnection, customer: NormalizedCustomer) -> tuple[Customer, bool]:
+    """The customer's row, and whether an existing one took a new visitor id (its orders may match anew)."""
     values = {"email_digest": email_digest(customer.email), "source_updated_at": customer.source_updated_at}
     if customer.visitor_ref:
         values["visitor_id"] = customer.visitor_ref
@@ -78,40 +83,87 @@ def customer_upsert(*, connection: ProcessorConnection, customer: NormalizedCust
         external_id=customer.external_id,
         defaults={"workspace_id": connection.workspace_id, **values},
     )
-    if not created and customer.source_updated_at >= obj.source_updated_at and _assign(obj, values):
+    if created or customer.source_updated_at < obj.source_updated_at:
+        return obj, False
+    visitor_before = obj.visitor_id
+    if _assign(obj, values):
         obj.save()
-    return obj
+    return obj, obj.visitor_id != visitor_before
 
 
-def _visitor_match(*, obj: Order, order: NormalizedOrder, customer: Customer | None) -> tuple[str, str]:
-    """order metadata → customer metadata → the subscription's earlier orders; the email step is attribution's."""
-    if order.visitor_ref:
-        return order.visitor_ref, MatchedBy.METADATA
-    if customer is not None and customer.visitor_id:
-        return customer.visitor_id, MatchedBy.METADATA
-    if order.subscription_external_id:
-        earlier = (
-            Order.objects.filter(
-                connection_id=obj.connection_id, subscription_external_id=order.subscription_external_id
-            )
-            .exclude(pk=obj.pk)
-            .exclude(visitor_id="")
-            .order_by("placed_at")
-            .values_list("visitor_id", flat=True)
-            .first()
-        )
-        if not earlier:
-            earlier = (
-                Subscription.objects.filter(connection_id=obj.connection_id, external_id=order.subscription_external_id)
-                .exclude(visitor_id="")
-                .values_list("visitor_id", flat=True)
-                .first()
-            )
-        if earlier:
-            return earlier, MatchedBy.SUBSCRIPTION
-    if obj.matched_by == MatchedBy.EMAIL:
-        return obj.visitor_id, MatchedBy.EMAIL
+def _shared_visitor(order: Order) -> str:
+    """The visitor an order names through its own or its customer's metadata: the one the other orders of
+    its subscription may follow (matches through the subscription never pass on, so none feeds on another)."""
+    return order.visitor_id if order.matched_by == MatchedBy.METADATA else ""
+
+
+def _subscription_visitor(order: Order) -> str:
+    """The visitor named by the subscription's earliest order that names one, else by the subscription."""
+    others = Order.objects.filter(
+        connection_id=order.connection_id,
+        subscription_external_id=order.subscription_external_id,
+        matched_by=MatchedBy.METADATA,
+    ).exclude(pk=order.pk)
+    subscription = Subscription.objects.filter(
+        connection_id=order.connection_id, external_id=order.subscription_external_id
+    )
+    return (
+        others.order_by("placed_at", "pk").values_list("visitor_id", flat=True).first()
+        or subscription.values_list("visitor_id", flat=True).first()
+        or ""
+    )
+
+
+def _visitor_match(order: Order) -> tuple[str, str]:
+    """From the stored rows only: the order's metadata → its customer's → the subscription's (its orders',
+    then its own) → the email match attribution recorded, if any → none."""
+    customer_visitor = order.customer.visitor_id if order.customer else ""
+    if order.visitor_ref or customer_visitor:
+        return order.visitor_ref or customer_visitor, MatchedBy.METADATA
+    shared = _subscription_visitor(order) if order.subscription_external_id else ""
+    if shared:
+        return shared, MatchedBy.SUBSCRIPTION
+    if order.matched_by == MatchedBy.EMAIL:
+        return order.visitor_id, MatchedBy.EMAIL
     return "", MatchedBy.NONE
+
+
+def _match_assign(order: Order) -> bool:
+    visitor_id, matched_by = _visitor_match(order)
+    return _assign(order, {"visitor_id": visitor_id, "matched_by": matched_by})
+
+
+def _orders_rematch(orders) -> list[int]:
+    """Run matching again on `orders` (locked, oldest first); the ids of those whose match changed."""
+    changed = []
+    for order in orders.select_for_update(of=("self",)).select_related("customer").order_by("placed_at", "pk"):
+        if _match_assign(order):
+            order.save(update_fields=["visitor_id", "matched_by", "updated_at"])
+            changed.append(order.pk)
+    return changed
+
+
+def _subscriptions_rematch(*, connection_id: int, external_ids) -> list[int]:
+    # Orders matched by their own metadata do not depend on the subscription's other orders.
+    orders = Order.objects.filter(connection_id=connection_id, subscription_external_id__in=external_ids)
+    return _orders_rematch(orders.exclude(matched_by=MatchedBy.METADATA))
+
+
+def _customer_rematch(customer: Customer) -> list[int]:
+    """A customer's new visitor id: their orders that name none of their own, then the other orders of
+    those orders' subscriptions."""
+    orders = Order.objects.filter(customer=customer, visitor_ref="")
+    changed = _orders_rematch(orders)
+    subscriptions = orders.filter(pk__in=changed).exclude(subscription_external_id="")
+    return changed + _subscriptions_rematch(
+        connection_id=customer.connection_id,
+        external_ids=subscriptions.values_list("subscription_external_id", flat=True),
+    )
+
+
+def _notify(order_ids) -> None:
+    for order_id in dict.fromkeys(order_ids):  # once each, in order
+        order_consumers_notify(order_id=order_id)
 
 
 def _refunded_total(obj: Order, reported: int) -> int:
@@ -125,27 +177,62 @@ def _order_is_stale(order: NormalizedOrder, obj: Order) -> bool:
     return ORDER_STATUS_RANK[order.status] < ORDER_STATUS_RANK.get(obj.status, 0)
 
 
-@transaction.atomic
-def order_upsert(*, connection: ProcessorConnection, order: NormalizedOrder, via: str) -> UpsertResult:
-    customer = customer_upsert(connection=connection, customer=order.customer) if order.customer else None
-    values = {
+def _order_values(order: NormalizedOrder, customer: Customer | None) -> dict:
+    return {
         "kind": order.kind,
         "status": order.status,
         "currency": order.currency,
         "amount_minor": order.amount_minor,
         "tax_minor": order.tax_minor,
         "placed_at": order.placed_at,
+        "visitor_ref": order.visitor_ref,
         "subscription_external_id": order.subscription_external_id,
         "customer": customer,
         "customer_email_digest": customer.email_digest if customer else "",
         "source_updated_at": order.source_updated_at,
     }
+
+
+def _order_apply(obj: Order, *, order: NormalizedOrder, customer: Customer | None, created: bool) -> bool:
+    """Take the incoming state and what follows from it (refunds, subscription, match, USD); saves the row
+    and says so when anything changed."""
+    changed = _assign(obj, _order_values(order, customer))
+    if created:  # refunds delivered before their order
+        Refund.objects.filter(
+            connection_id=obj.connection_id, order_external_id=obj.external_id, order__isnull=True
+        ).update(order=obj)
+    subscription = (
+        Subscription.objects.filter(connection_id=obj.connection_id, external_id=order.subscription_external_id).first()
+        if order.subscription_external_id
+        else None
+    )
+    changed |= _assign(
+        obj,
+        {
+            "paid_at": obj.paid_at or order.paid_at,  # the first time we saw it paid; refunds don't move it
+            "subscription": subscription,
+            "refunded_minor": _refunded_total(obj, order.refunded_minor),
+        },
+    )
+    changed |= _match_assign(obj)
+    changed |= order_fx_apply(obj)
+    if created or changed:
+        obj.full_clean(validate_unique=False, validate_constraints=False)
+        obj.save()
+    return created or changed
+
+
+@transaction.atomic
+def order_upsert(*, connection: ProcessorConnection, order: NormalizedOrder, via: str) -> UpsertResult:
+    customer, customer_moved = (
+        _customer_upsert(connection=connection, customer=order.customer) if order.customer else (None, False)
+    )
     obj, created = _lock_or_create(
         Order,
         connection=connection,
         external_id=order.external_id,
         defaults={
-            **values,
+            **_order_values(order, customer),
             "workspace_id": connection.workspace_id,
             "processor": connection.processor,
             "refunded_minor": order.refunded_minor,
@@ -153,41 +240,27 @@ def order_upsert(*, connection: ProcessorConnection, order: NormalizedOrder, via
             "first_seen_via": via,
         },
     )
-    if not created and _order_is_stale(order, obj):
-        return UpsertResult(obj)
-    changed = _assign(obj, values)
-    if created:  # refunds delivered before their order
-        Refund.objects.filter(connection=connection, order_external_id=obj.external_id, order__isnull=True).update(
-            order=obj
-        )
-    paid_at = obj.paid_at or order.paid_at  # the first time we saw it paid; refunds don't move it
-    subscription = (
-        Subscription.objects.filter(connection=connection, external_id=order.subscription_external_id).first()
-        if order.subscription_external_id
-        else None
-    )
-    visitor_id, matched_by = _visitor_match(obj=obj, order=order, customer=customer)
-    changed |= _assign(
-        obj,
-        {
-            "paid_at": paid_at,
-            "subscription": subscription,
-            "refunded_minor": _refunded_total(obj, order.refunded_minor),
-            "visitor_id": visitor_id,
-            "matched_by": matched_by,
-        },
-    )
-    changed |= order_fx_apply(obj)
-    if created or changed:
-        obj.full_clean(validate_unique=False, validate_constraints=False)
-        obj.save()
-        order_consumers_notify(order_id=obj.pk)
-    return UpsertResult(obj, created=created, changed=created or changed)
+    shared_before = _shared_visitor(obj)
+    changed = []
+    fresh = created or not _order_is_stale(order, obj)
+    if fresh and _order_apply(obj, order=order, customer=customer, created=created):
+        changed.append(obj.pk)
+    if customer_moved:
+        changed += _customer_rematch(customer)
+    if obj.subscription_external_id and _shared_visitor(obj) != shared_before:
+        changed += _subscriptions_rematch(connection_id=connection.pk, external_ids=[obj.subscription_external_id])
+    _notify(changed)
+    return UpsertResult(obj, created=created, changed=obj.pk in changed)
 
 
 @transaction.atomic
 def subscription_upsert(*, connection: ProcessorConnection, subscription: NormalizedSubscription) -> UpsertResult:
-    customer = customer_upsert(connection=connection, customer=subscription.customer) if subscription.customer else None
+    customer, customer_moved = (
+        _customer_upsert(connection=connection, customer=subscription.customer)
+        if subscription.customer
+        else (None, False)
+    )
+    rematched = _customer_rematch(customer) if customer_moved else []
     values = {
         "status": subscription.status,
         "customer": customer,
@@ -215,14 +288,15 @@ def subscription_upsert(*, connection: ProcessorConnection, subscription: Normal
             and subscription.status not in TERMINAL_SUBSCRIPTION_STATUSES
         )
         if older or tie_revives or not _assign(obj, values):
+            _notify(rematched)
             return UpsertResult(obj)
     obj.full_clean(validate_unique=False, validate_constraints=False)
     obj.save()
     Order.objects.filter(
         connection=connection, subscription_external_id=obj.external_id, subscription__isnull=True
     ).update(subscription=obj)
-    for order_id in obj.orders.values_list("pk", flat=True):
-        order_consumers_notify(order_id=order_id)
+    _subscriptions_rematch(connection_id=connection.pk, external_ids=[obj.external_id])  # all told below
+    _notify([*rematched, *obj.orders.order_by("placed_at", "pk").values_list("pk", flat=True)])
     return UpsertResult(obj, created=created, changed=True)
 
 

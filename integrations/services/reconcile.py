@@ -1,15 +1,17 @@
 """Reconcile: page the processor's API from the watermark minus an overlap through the same upserts.
 
 One run per connection at a time, through a lease on the connection row taken with a conditional
-UPDATE (atomic on PostgreSQL and SQLite alike; a crashed worker's lease simply expires).
+UPDATE (atomic on PostgreSQL and SQLite alike; a crashed worker's lease simply expires). Requests for a
+run coalesce: while one is queued or running for the connection, asking again returns it.
 """
 
 import logging
-from datetime import timedelta
+import math
+from datetime import datetime, timedelta
 
 from celery import current_app
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from integrations.models import (
@@ -19,22 +21,36 @@ from integrations.models import (
     OrderStatus,
     ProcessorConnection,
     Subscription,
-    SubscriptionStatus,
     SyncRun,
     SyncRunKind,
     SyncRunStatus,
 )
+from integrations.models.ledger import TERMINAL_SUBSCRIPTION_STATUSES
 from integrations.processors.base import ProcessorAdapter
-from integrations.processors.errors import ProcessorError
+from integrations.processors.errors import PayloadInvalid, ProcessorError, ProcessorRejected
 from integrations.processors.registry import get_adapter
 from integrations.processors.types import Ignored, OrderChange, SubscriptionChange, Unreadable
 from integrations.services.ledger import change_apply
+from trackrev.common.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 
 RECONCILE_TASK = "integrations.connection_reconcile"
 OVERLAP = timedelta(hours=2)
-LEASE = timedelta(hours=1)
+# A run renews its lease at every page and every object it asks for again: 15 minutes is far more than
+# one request with its retries (integrations.processors.http), so only a run that died loses it.
+LEASE = timedelta(minutes=15)
+# A worker takes a queued run within seconds; one still queued after this lost its message.
+QUEUED_TIMEOUT = timedelta(minutes=30)
+# What people may ask for (the API and the page's "Sync now"): a new run a minute after the last ended.
+SYNC_COOLDOWN = timedelta(minutes=1)
+ACTIVE_STATUSES = (SyncRunStatus.QUEUED, SyncRunStatus.RUNNING)
+
+
+class SyncRunThrottled(ApplicationError):
+    def __init__(self, *, retry_after: int):
+        super().__init__(f"This connection finished a sync less than a minute ago: try again in {retry_after} s.")
+        self.retry_after = retry_after
 
 
 def sync_run_queue(*, connection: ProcessorConnection, kind: str = SyncRunKind.RECONCILE) -> SyncRun:
@@ -43,13 +59,60 @@ def sync_run_queue(*, connection: ProcessorConnection, kind: str = SyncRunKind.R
     return run
 
 
+@transaction.atomic
+def sync_run_request(*, connection: ProcessorConnection) -> SyncRun:
+    """A person's "sync now": the run queued or running for the connection, else a new one; raises
+    SyncRunThrottled within SYNC_COOLDOWN of the previous run's end."""
+    return _sync_run_coalesce(connection, cooldown=SYNC_COOLDOWN)
+
+
 def connections_reconcile_queue() -> list[SyncRun]:
-    """The hourly job: one queued run per active connection."""
-    with transaction.atomic():
-        return [
-            sync_run_queue(connection=connection)
-            for connection in ProcessorConnection.objects.filter(status=ConnectionStatus.ACTIVE)
-        ]
+    """The hourly job: a run for each active connection, unless one is queued or running already."""
+    runs = []
+    for connection in ProcessorConnection.objects.filter(status=ConnectionStatus.ACTIVE):
+        with transaction.atomic():
+            runs.append(_sync_run_coalesce(connection, cooldown=None))
+    return runs
+
+
+def _sync_run_coalesce(connection: ProcessorConnection, *, cooldown: timedelta | None) -> SyncRun:
+    # The connection row's lock serializes requests, so concurrent ones make one run between them.
+    locked = ProcessorConnection.objects.select_for_update(of=("self",)).get(pk=connection.pk)
+    now = timezone.now()
+    replaced = _dead_runs_fail(locked, now=now)
+    active = SyncRun.objects.filter(connection=locked, status__in=ACTIVE_STATUSES).order_by("-queued_at", "-id")
+    if (run := active.first()) is not None:
+        return run
+    if cooldown and not replaced:  # a replaced run's owner has waited long enough
+        _cooldown_check(locked, now=now, cooldown=cooldown)
+    return sync_run_queue(connection=locked)
+
+
+def _cooldown_check(connection: ProcessorConnection, *, now: datetime, cooldown: timedelta) -> None:
+    ended = SyncRun.objects.filter(connection=connection).aggregate(last=Max("finished_at"))["last"]
+    if ended is not None and now < ended + cooldown:
+        raise SyncRunThrottled(retry_after=math.ceil((ended + cooldown - now).total_seconds()))
+
+
+def _dead_runs_fail(connection: ProcessorConnection, *, now: datetime) -> bool:
+    """Fail the connection's runs that will never finish, so that a new one can start (otherwise one lost
+    message or crashed worker would block every later sync). True when there were any."""
+    runs = SyncRun.objects.filter(connection=connection)
+    lost = runs.filter(status=SyncRunStatus.QUEUED, queued_at__lt=now - QUEUED_TIMEOUT)
+    dead = lost.update(
+        status=SyncRunStatus.FAILED,
+        finished_at=now,
+        errors=F("errors") + 1,
+        last_error=f"Never started: no worker took it within {QUEUED_TIMEOUT.seconds // 60} minutes.",
+    )
+    if connection.sync_locked_until is None or connection.sync_locked_until < now:
+        dead += runs.filter(status=SyncRunStatus.RUNNING).update(
+            status=SyncRunStatus.FAILED,
+            finished_at=now,
+            errors=F("errors") + 1,
+            last_error=f"Stopped without finishing: its worker made no progress for {LEASE.seconds // 60} minutes.",
+        )
+    return dead > 0
 
 
 def _lease_acquire(connection_id: int) -> bool:
@@ -58,11 +121,17 @@ def _lease_acquire(connection_id: int) -> bool:
     return ProcessorConnection.objects.filter(free, pk=connection_id).update(sync_locked_until=now + LEASE) == 1
 
 
+def _lease_renew(connection_id: int) -> None:
+    # Each step of a run extends its lease: only a run that stopped making progress loses it.
+    ProcessorConnection.objects.filter(pk=connection_id).update(sync_locked_until=timezone.now() + LEASE)
+
+
 def _lease_release(connection_id: int) -> None:
     ProcessorConnection.objects.filter(pk=connection_id).update(sync_locked_until=None)
 
 
-# Objects asked for one by one per run: 500 is about a minute of Polar's 500 requests/minute.
+# Objects asked for one by one, per kind (pending orders, unlisted subscriptions) and run: 500 is about a
+# minute of Polar's 500 requests/minute.
 REFETCH_LIMIT = 500
 
 
@@ -85,27 +154,38 @@ def _count(run: SyncRun, change, result) -> None:
 def _refresh_pending_orders(run: SyncRun, adapter: ProcessorAdapter, *, before) -> None:
     # Orders can turn paid long after creation (renewals start pending) and the list has no
     # "modified since" filter: ask for each order still pending from before the window.
-    pending = Order.objects.filter(connection=run.connection, status=OrderStatus.PENDING, placed_at__lt=before)
+    pending = Order.objects.filter(
+        connection=run.connection, status=OrderStatus.PENDING, placed_at__lt=before
+    ).values_list("external_id", flat=True)
     _refetch(run, pending, lambda external_id: OrderChange(adapter.fetch_order(external_id=external_id)))
 
 
-def _refresh_ending_subscriptions(run: SyncRun, adapter: ProcessorAdapter, *, now) -> None:
-    # A subscription canceled at period end before the window ends inside it with no date the list can
-    # filter on: ask again for each one still active here whose period is over.
-    ending = Subscription.objects.filter(
-        connection=run.connection,
-        status__in=(SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING),
-        cancel_at_period_end=True,
-        current_period_end__lt=now,
-    ).order_by("current_period_end")
-    _refetch(run, ending, lambda external_id: SubscriptionChange(adapter.fetch_subscription(external_id=external_id)))
+def _refresh_unlisted_subscriptions(run: SyncRun, adapter: ProcessorAdapter, *, listed: set[str]) -> None:
+    # The poll lists every open subscription (the adapter contract): one held open here that it did not
+    # return has ended, or moved to a state nothing lists, maybe with no date the list can filter on.
+    held_open = (
+        Subscription.objects.filter(connection=run.connection)
+        .exclude(status__in=TERMINAL_SUBSCRIPTION_STATUSES)
+        .order_by("source_updated_at", "pk")
+        .values_list("external_id", flat=True)
+    )
+    unlisted = [external_id for external_id in held_open.iterator() if external_id not in listed]
+    _refetch(run, unlisted, lambda external_id: SubscriptionChange(adapter.fetch_subscription(external_id=external_id)))
 
 
-def _refetch(run: SyncRun, rows, fetch) -> None:
-    """Ask the API again for each of `rows` (at most REFETCH_LIMIT per run) and apply what it says."""
-    for external_id in rows.values_list("external_id", flat=True)[:REFETCH_LIMIT]:
-        change = fetch(external_id)
+def _refetch(run: SyncRun, external_ids, fetch) -> None:
+    """Ask the API again for each of `external_ids` (at most REFETCH_LIMIT per run) and apply what it says."""
+    for external_id in external_ids[:REFETCH_LIMIT]:
+        try:
+            change = fetch(external_id)
+        except PayloadInvalid as exc:  # one unreadable object is an error of the run, not its end
+            change = Unreadable(str(exc))
+        except ProcessorRejected as exc:
+            if exc.status_code != 404:
+                raise
+            change = Unreadable(f"{external_id} is gone from the API")
         _count(run, change, change_apply(connection=run.connection, change=change, via=FirstSeenVia.POLL))
+        _lease_renew(run.connection_id)
 
 
 def sync_run_execute(*, sync_run_id: int, adapter: ProcessorAdapter | None = None) -> SyncRun:
@@ -136,15 +216,19 @@ def _run(run: SyncRun, adapter: ProcessorAdapter | None) -> None:
     run.save()
     try:
         adapter = adapter or get_adapter(connection)
+        listed = set()
         for page in adapter.list_changes(since=since):
             with transaction.atomic():
                 for change in page.changes:
                     _count(run, change, change_apply(connection=connection, change=change, via=FirstSeenVia.POLL))
+                    if isinstance(change, SubscriptionChange):
+                        listed.add(change.subscription.external_id)
                 run.pages += 1
                 run.progress = f"{page.resource}: page {page.page} of {max(page.pages, page.page)}"
                 run.save()
+            _lease_renew(connection.pk)  # outside the page's transaction: the row stays locked briefly
         _refresh_pending_orders(run, adapter, before=since)
-        _refresh_ending_subscriptions(run, adapter, now=started)
+        _refresh_unlisted_subscriptions(run, adapter, listed=listed)
     except Exception as exc:  # the run must never stay "running"; unexpected errors still propagate
         logger.warning("reconcile of connection %s failed: %s", connection.pk, exc)
         run.status, run.errors, run.last_error = SyncRunStatus.FAILED, run.errors + 1, str(exc)[:1000]

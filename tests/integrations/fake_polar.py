@@ -13,6 +13,10 @@ from urllib.parse import parse_qs, urlparse
 from tests.integrations.polar import iso, payload
 
 MAX_LIMIT = 100
+# The subscription statuses Polar's list accepts (polar.md §4); any other value is a 422.
+SUBSCRIPTION_STATUSES = frozenset(
+    {"incomplete", "incomplete_expired", "trialing", "active", "past_due", "canceled", "unpaid", "paused"}
+)
 
 
 def _dt(value: str | None) -> dt.datetime | None:
@@ -84,6 +88,10 @@ class FakePolar:
             return 429, None, {"retry-after": "2"}
         if resource in self.failing:
             return 500, {"detail": "Internal Server Error"}, {}
+        unknown = sorted(set(query.get("status", [])) - SUBSCRIPTION_STATUSES) if resource == "subscriptions" else []
+        if unknown:
+            errors = [{"type": "enum", "loc": ["query", "status"], "input": value} for value in unknown]
+            return 422, {"error": "RequestValidationError", "detail": errors}, {}
         items = self._filter(resource, query)
         window = items[(page - 1) * limit : page * limit]
         total = len(items)
@@ -94,13 +102,14 @@ class FakePolar:
         return 200, body, {}
 
     def _filter(self, resource: str, query: dict) -> list[dict]:
+        # Filters are repeatable (`status=a&status=b` is either); dates are single values.
         first = {key: values[0] for key, values in query.items()}
         if resource == "orders":
             items = self.orders
             if "created_after" in first:
                 items = [o for o in items if _dt(o["created_at"]) > _dt(first["created_after"])]
-            if "status" in first:
-                items = [o for o in items if o["status"] == first["status"]]
+            if "status" in query:
+                items = [o for o in items if o["status"] in query["status"]]
             return sorted(items, key=lambda o: o["created_at"], reverse=True)
         if resource == "subscriptions":
             items = self.subscriptions
@@ -110,8 +119,8 @@ class FakePolar:
                 items = [
                     s for s in items if s["canceled_at"] and _dt(s["canceled_at"]) > _dt(first["canceled_at_after"])
                 ]
-            if "status" in first:
-                items = [s for s in items if s["status"] == first["status"]]
+            if "status" in query:
+                items = [s for s in items if s["status"] in query["status"]]
             return sorted(items, key=lambda s: s["started_at"], reverse=True)
         return sorted(self.refunds, key=lambda r: r["created_at"], reverse=True)
 

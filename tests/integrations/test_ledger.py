@@ -1,12 +1,15 @@
 import datetime as dt
+import importlib
 
 import pytest
+from django.apps import apps
 
-from integrations.models import FirstSeenVia, MatchedBy, Order, OrderKind
+from integrations.models import Customer, FirstSeenVia, MatchedBy, Order, OrderKind, Subscription
 from integrations.processors.polar import mapping
 from integrations.services.ledger import change_apply, order_match_visitor
 from tests.factories.integrations import ProcessorConnectionFactory
 from tests.integrations.polar import event, iso, payload
+from trackrev.celery import app
 from trackrev.common.emails import email_digest
 
 pytestmark = pytest.mark.django_db
@@ -22,6 +25,22 @@ def connection():
 @pytest.fixture(autouse=True)
 def _consumers(settings):
     settings.ORDER_CONSUMERS = [CONSUMER]
+
+
+@pytest.fixture
+def notified(monkeypatch, django_capture_on_commit_callbacks):
+    """Apply deliveries, then commit: the order ids the consumers were handed, in order."""
+    sent = []
+    monkeypatch.setattr(app, "send_task", lambda name, args: sent.append(args[0]) if name == CONSUMER else None)
+
+    def deliver(connection, *bodies):
+        sent.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            for body in bodies:
+                apply(connection, body)
+        return list(sent)
+
+    return deliver
 
 
 def apply(connection, body, via=FirstSeenVia.WEBHOOK):
@@ -92,6 +111,7 @@ def test_match_by_order_metadata(connection):
 
     order = Order.objects.get()
     assert (order.visitor_id, order.matched_by) == ("v_checkout_meta", MatchedBy.METADATA)
+    assert order.visitor_ref == "v_checkout_meta"
 
 
 def test_match_by_customer_metadata(connection):
@@ -100,6 +120,7 @@ def test_match_by_customer_metadata(connection):
 
     order = Order.objects.get()
     assert (order.visitor_id, order.matched_by) == ("v_01J8Z3K2M4", MatchedBy.METADATA)
+    assert order.visitor_ref == ""
     assert order.customer.visitor_id == "v_01J8Z3K2M4"
     assert order.customer_email_digest == email_digest("jana@example.com")
 
@@ -153,3 +174,152 @@ def test_unknown_enum_values_are_ignored(connection):
     assert apply(connection, payload("order_created_purchase", status="on_hold")).obj is None
     assert apply(connection, payload("order_created_purchase", billing_reason="gift_card")).obj is None
     assert not Order.objects.exists()
+
+
+SUBSCRIPTION = "3f4e5d6c-7b8a-4c9d-8e0f-1a2b3c4d5e6f"
+FIRST_ORDER = "11111111-0000-4000-8000-000000000001"
+
+
+def anonymous(body: dict) -> dict:
+    """The delivery without the customer's visitor id (customer_metadata was not set at checkout)."""
+    body["data"]["customer"]["metadata"] = {}
+    return body
+
+
+def renewal(**data) -> dict:
+    # Polar copies the subscription's metadata into renewals: here it never had our visitor id.
+    data.setdefault("metadata", {"reference_id": "r"})
+    return anonymous(payload("order_created_renewal_pending", status="paid", **data))
+
+
+def first_order(visitor: str = "v_first_visit", **data) -> dict:
+    fields = {"id": FIRST_ORDER, "billing_reason": "subscription_create", "subscription_id": SUBSCRIPTION}
+    return anonymous(payload("order_created_purchase", **fields, metadata={"trackrev_visitor_id": visitor}, **data))
+
+
+def subscription(visitor: str = "", **data) -> dict:
+    metadata = {"reference_id": "r", **({"trackrev_visitor_id": visitor} if visitor else {})}
+    return anonymous(payload("subscription_updated_revoked", metadata=metadata, **data))
+
+
+def match(external_id: str) -> tuple[str, str]:
+    order = Order.objects.get(external_id=external_id)
+    return order.visitor_id, order.matched_by
+
+
+def test_renewal_before_its_subscription_matches_when_the_subscription_lands(connection, notified):
+    apply(connection, renewal())
+    assert match(renewal()["data"]["id"]) == ("", MatchedBy.NONE)
+
+    sent = notified(connection, subscription(visitor="v_signup"))
+
+    order = Order.objects.get()
+    assert (order.visitor_id, order.matched_by) == ("v_signup", MatchedBy.SUBSCRIPTION)  # the subscription's own
+    assert order.subscription == Subscription.objects.get()  # linked when the subscription lands
+    assert sent == [order.pk]
+
+
+def test_renewal_before_its_first_order_matches_once_the_first_order_lands(connection, notified):
+    apply(connection, renewal())
+    own = renewal(id="22222222-0000-4000-8000-000000000002", metadata={"trackrev_visitor_id": "v_own"})
+    apply(connection, own)
+    apply(connection, subscription(visitor="v_signup"))
+    assert match(renewal()["data"]["id"]) == ("v_own", MatchedBy.SUBSCRIPTION)  # an order's visitor before the row's
+
+    sent = notified(connection, first_order())
+
+    assert match(renewal()["data"]["id"]) == ("v_first_visit", MatchedBy.SUBSCRIPTION)  # the earliest order's
+    assert match(own["data"]["id"]) == ("v_own", MatchedBy.METADATA)
+    ids = dict(Order.objects.values_list("external_id", "pk"))
+    assert sent == [ids[FIRST_ORDER], ids[renewal()["data"]["id"]]]  # not the renewal with its own visitor
+
+
+def test_a_renewal_follows_the_first_order_not_another_renewals_match(connection):
+    apply(connection, first_order(visitor=""))
+    apply(connection, subscription(visitor="v_signup"))
+    later = renewal(id="22222222-0000-4000-8000-000000000002", created_at="2026-11-03T14:25:10.884120Z")
+    apply(connection, later)
+    apply(connection, renewal())
+    assert {match(FIRST_ORDER), match(renewal()["data"]["id"])} == {("v_signup", MatchedBy.SUBSCRIPTION)}
+
+    apply(connection, subscription(visitor="v_changed", modified_at="2026-11-04T09:00:00.000000Z"))
+
+    # Matches made through the subscription never feed one another: all follow its new visitor.
+    assert {match(o) for o in (FIRST_ORDER, later["data"]["id"], renewal()["data"]["id"])} == {
+        ("v_changed", MatchedBy.SUBSCRIPTION)
+    }
+
+
+def test_a_customer_redelivered_with_a_new_visitor_matches_their_orders(connection, notified):
+    apply(connection, anonymous(payload("order_created_purchase")))
+    own = anonymous(payload("order_created_purchase", id="33333333-0000-4000-8000-000000000003"))
+    own["data"]["metadata"] = {"trackrev_visitor_id": "v_own"}
+    apply(connection, own)
+    again = payload("order_created_purchase", id="44444444-0000-4000-8000-000000000004", metadata={})
+    again["data"]["customer"].update(
+        email="jana@new.example", metadata={"trackrev_visitor_id": "v_later"}, modified_at="2026-09-05T10:00:00Z"
+    )
+
+    sent = notified(connection, again)
+
+    customer = Customer.objects.get()
+    assert (customer.visitor_id, customer.email_digest) == ("v_later", email_digest("jana@new.example"))
+    ids = dict(Order.objects.values_list("external_id", "pk"))
+    assert match("0b6f3c2e-7a41-4d8e-9f1b-2c5a8e9d4f10") == ("v_later", MatchedBy.METADATA)
+    assert match(own["data"]["id"]) == ("v_own", MatchedBy.METADATA)
+    assert sent == [ids[again["data"]["id"]], ids["0b6f3c2e-7a41-4d8e-9f1b-2c5a8e9d4f10"]]
+
+    stale = payload("order_created_purchase", id="55555555-0000-4000-8000-000000000005", metadata={})
+    stale["data"]["customer"].update(metadata={"trackrev_visitor_id": "v_stale"}, modified_at="2026-09-04T10:00:00Z")
+    assert notified(connection, stale) == [Order.objects.get(external_id=stale["data"]["id"]).pk]
+    assert Customer.objects.get().visitor_id == "v_later"  # an older snapshot of the customer changes nothing
+
+
+def test_an_email_match_stays_until_a_stronger_match_appears(connection, notified):
+    apply(connection, renewal())
+    order = order_match_visitor(order=Order.objects.get(), visitor_id="v_identified", matched_by=MatchedBy.EMAIL)
+
+    assert notified(connection, subscription()) == [order.pk]  # the subscription changed, its order is told
+    assert match(order.external_id) == ("v_identified", MatchedBy.EMAIL)
+
+    assert notified(connection, subscription(visitor="v_signup", modified_at="2026-11-04T09:00:00.000000Z")) == [
+        order.pk
+    ]
+    assert match(order.external_id) == ("v_signup", MatchedBy.SUBSCRIPTION)
+    order_match_visitor(order=order, visitor_id="v_identified", matched_by=MatchedBy.EMAIL)
+    assert match(order.external_id) == ("v_signup", MatchedBy.SUBSCRIPTION)
+
+
+def test_refund_notifies_the_consumers_of_its_order(connection, notified):
+    apply(connection, payload("order_created_purchase"))
+    assert notified(connection, payload("refund_created")) == [Order.objects.get().pk]
+    assert Order.objects.get().refunded_minor == 4410
+
+
+def test_a_lower_status_at_the_same_instant_never_replaces_a_later_stage(connection):
+    stamp = "2026-10-03T14:27:40.100000Z"
+    apply(connection, payload("order_created_renewal_pending", status="paid", paid=True, modified_at=stamp))
+    apply(connection, payload("order_created_renewal_pending", status="pending", paid=False, modified_at=stamp))
+    assert Order.objects.get().status == "paid"
+
+
+def test_an_active_update_at_the_same_instant_never_revives_a_canceled_subscription(connection):
+    apply(connection, payload("subscription_updated_revoked"))
+    apply(connection, payload("subscription_updated_revoked", status="active", ended_at=None))
+    assert (Subscription.objects.get().status, Subscription.objects.get().ended_at) == (
+        "canceled",
+        dt.datetime(2026, 11, 3, 14, 25, 12, 118870, tzinfo=dt.UTC),
+    )
+
+
+def test_migration_keeps_each_metadata_match_as_the_orders_own(connection):
+    apply(connection, payload("order_created_purchase"))  # matched through the customer's metadata
+    unmatched = anonymous(payload("order_created_purchase", id="66666666-0000-4000-8000-000000000006"))
+    unmatched["data"]["customer"]["id"] = "another-customer"
+    apply(connection, unmatched)
+    Order.objects.update(visitor_ref="")
+    migration = importlib.import_module("integrations.migrations.0005_order_visitor_ref")
+
+    migration.visitor_ref_backfill(apps, None)
+
+    assert dict(Order.objects.values_list("matched_by", "visitor_ref")) == {"metadata": "v_01J8Z3K2M4", "none": ""}

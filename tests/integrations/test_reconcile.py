@@ -5,10 +5,21 @@ import datetime as dt
 import pytest
 import time_machine
 
-from integrations.models import FirstSeenVia, Order, ProcessorConnection, Refund, Subscription, SyncRun
+from integrations.models import (
+    FirstSeenVia,
+    Order,
+    ProcessorConnection,
+    Refund,
+    Subscription,
+    SubscriptionStatus,
+    SyncRun,
+)
+from integrations.models.ledger import TERMINAL_SUBSCRIPTION_STATUSES
 from integrations.processors.http import HttpClient
 from integrations.processors.polar import mapping
+from integrations.processors.polar.adapter import OPEN_SUBSCRIPTION_STATUSES
 from integrations.processors.registry import get_adapter
+from integrations.services import reconcile as reconcile_service
 from integrations.services.ledger import change_apply
 from integrations.services.reconcile import sync_run_execute, sync_run_queue
 from tests.factories.integrations import ProcessorConnectionFactory
@@ -196,7 +207,7 @@ def stored_subscription(connection, served: dict) -> Subscription:
 
 def test_subscription_canceled_before_the_window_and_revoked_inside_it_is_seen(fake, connection):
     """Webhooks dropped: the revoke carries no date the list can filter on, so the poll asks again for
-    each subscription that was due to end."""
+    each subscription held open that the listing of open ones no longer returns."""
     started, canceled = NOW - dt.timedelta(days=40), NOW - dt.timedelta(days=20)
     served = fake.add_subscription(
         started_at=started,
@@ -228,3 +239,105 @@ def test_subscription_that_fell_past_due_is_seen(fake, connection):
     reconcile(connection)
 
     assert Subscription.objects.get().status == "past_due"
+
+
+def single_fetches(fake) -> list[str]:
+    """Requests for one object (`GET /v1/subscriptions/{id}`), not a list."""
+    return [path for path in fake.requests if "?" not in path]
+
+
+def test_polar_lists_exactly_the_statuses_the_ledger_holds_open():
+    assert set(OPEN_SUBSCRIPTION_STATUSES) == set(SubscriptionStatus.values) - TERMINAL_SUBSCRIPTION_STATUSES
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        {"status": "past_due", "past_due_at": iso(NOW - dt.timedelta(days=31))},
+        {"status": "paused", "paused_at": iso(NOW - dt.timedelta(days=31))},
+    ],
+)
+def test_old_subscription_back_to_active_is_repaired(fake, connection, stored):
+    """Started 200 days ago and back to active with no date the list can filter on: the listing of every
+    open subscription still returns it."""
+    served = fake.add_subscription(
+        started_at=NOW - dt.timedelta(days=200), modified_at=iso(NOW - dt.timedelta(days=31)), **stored
+    )
+    assert stored_subscription(connection, served).status == stored["status"]
+    served.update(status="active", past_due_at=None, paused_at=None, modified_at=iso(NOW - dt.timedelta(hours=5)))
+
+    run = reconcile(connection)
+
+    assert (Subscription.objects.get().status, run.updated, run.status) == ("active", 1, "succeeded")
+    assert single_fetches(fake) == []  # read from the listing, not asked for again
+
+
+def test_open_subscription_that_ended_with_no_date_in_the_window_is_asked_for_again(fake, connection):
+    served = fake.add_subscription(
+        started_at=NOW - dt.timedelta(days=200),
+        status="past_due",
+        past_due_at=iso(NOW - dt.timedelta(days=20)),
+        modified_at=iso(NOW - dt.timedelta(days=20)),
+    )
+    assert stored_subscription(connection, served).status == "past_due"
+    served.update(status="unpaid", modified_at=iso(NOW - dt.timedelta(days=4)))  # dunning gave up, before the window
+
+    run = reconcile(connection)
+
+    assert (Subscription.objects.get().status, run.updated, run.status) == ("unpaid", 1, "succeeded")
+    assert single_fetches(fake) == [f"/v1/subscriptions/{served['id']}"]
+    fake.requests.clear()
+    assert reconcile(connection).updated == 0
+    assert single_fetches(fake) == []  # ended: nothing left to ask about
+
+
+def test_a_quiet_run_updates_nothing_in_one_request_per_page(fake, connection):
+    for i in range(250):
+        fake.add_subscription(started_at=NOW - dt.timedelta(days=200 + i))
+    assert reconcile(connection).created == 250
+    fake.requests.clear()
+
+    run = reconcile(connection)
+
+    assert (run.fetched, run.created, run.updated, run.errors, run.status) == (250, 0, 0, 0, "succeeded")
+    open_listing = [path for path in fake.requests if "status=incomplete&status=trialing" in path]
+    assert len(open_listing) == 3  # 100 a page, every open status in one request
+    assert "status=active&status=past_due&status=paused" in open_listing[0]
+    assert len(fake.requests) == 3 + 2 + 2  # + ended ones started or canceled in the window, orders, refunds
+    assert single_fetches(fake) == []
+
+
+def test_subscriptions_asked_for_again_are_bounded_per_run(fake, connection, monkeypatch):
+    monkeypatch.setattr(reconcile_service, "REFETCH_LIMIT", 2)
+    served = [fake.add_subscription(started_at=NOW - dt.timedelta(days=200 + i)) for i in range(3)]
+    for subscription in served:
+        stored_subscription(connection, subscription)
+        subscription.update(
+            status="canceled",
+            canceled_at=iso(NOW - dt.timedelta(days=10)),
+            ended_at=iso(NOW - dt.timedelta(days=10)),
+            modified_at=iso(NOW - dt.timedelta(days=10)),
+        )
+
+    assert reconcile(connection).updated == 2
+    assert len(single_fetches(fake)) == 2
+    assert reconcile(connection).updated == 1  # the rest, next run
+    assert set(Subscription.objects.values_list("status", flat=True)) == {"canceled"}
+
+
+@pytest.mark.parametrize(("answer", "error"), [("unknown status", "status 'frozen'"), ("gone", "is gone from the API")])
+def test_a_subscription_the_api_cannot_give_back_is_an_error_of_the_run_not_its_end(fake, connection, answer, error):
+    served = fake.add_subscription(started_at=NOW - dt.timedelta(days=200))
+    stored_subscription(connection, served)
+    if answer == "gone":
+        fake.subscriptions.remove(served)
+    else:
+        served.update(status="frozen", modified_at=iso(NOW - dt.timedelta(hours=5)))
+
+    run = reconcile(connection)
+
+    assert (run.status, run.errors, Subscription.objects.get().status) == ("succeeded", 1, "active")
+    assert served["id"] in run.last_error
+    assert error in run.last_error
+    connection.refresh_from_db()
+    assert connection.reconciled_through == NOW

@@ -24,6 +24,9 @@ from integrations.processors.types import (
 )
 
 PAGE_SIZE = 100  # Polar's maximum
+# The statuses a subscription can still leave (polar.md §4), and the others.
+OPEN_SUBSCRIPTION_STATUSES = ("incomplete", "trialing", "active", "past_due", "paused")
+ENDED_SUBSCRIPTION_STATUSES = tuple(sorted(mapping.SUBSCRIPTION_STATUSES - set(OPEN_SUBSCRIPTION_STATUSES)))
 
 
 def _readable(parse):
@@ -102,20 +105,20 @@ class PolarAdapter(ProcessorAdapter):
 
     def list_changes(self, *, since: datetime) -> Iterator[ChangesPage]:
         stamp = since.isoformat()
-        # Subscriptions first, so orders find them; there is no "modified since" filter in Polar's API,
-        # so new and newly canceled subscriptions are read, and orders by creation time.
-        yield from self._pages("subscriptions/", {"started_after": stamp}, "subscriptions", mapping.subscription_from)
-        yield from self._pages(
-            "subscriptions/", {"canceled_at_after": stamp}, "canceled subscriptions", mapping.subscription_from
-        )
-        # Falling past due sets no date the list can filter on; the set is small, so read it whole.
-        yield from self._pages(
-            "subscriptions/", {"status": "past_due"}, "past-due subscriptions", mapping.subscription_from
-        )
+        # Subscriptions first, so orders find them. Polar's API can neither filter nor sort them by
+        # modification time: every open one is read (`status` is repeatable; 100 a page), and the ended
+        # ones that started or were canceled in the window. Orders by creation time.
+        ended = list(ENDED_SUBSCRIPTION_STATUSES)
+        yield from self._subscription_pages({"status": list(OPEN_SUBSCRIPTION_STATUSES)}, "open subscriptions")
+        yield from self._subscription_pages({"started_after": stamp, "status": ended}, "ended subscriptions")
+        yield from self._subscription_pages({"canceled_at_after": stamp, "status": ended}, "canceled subscriptions")
         yield from self._pages(
             "orders/", {"created_after": stamp, "sorting": "-created_at"}, "orders", mapping.order_from
         )
         yield from self._refund_pages(since)
+
+    def _subscription_pages(self, params: dict, resource: str) -> Iterator[ChangesPage]:
+        return self._pages("subscriptions/", params, resource, mapping.subscription_from)
 
     def _refund_pages(self, since: datetime) -> Iterator[ChangesPage]:
         # No date filter on refunds: newest first, stop at the first page reaching past `since`.
