@@ -9,7 +9,6 @@ import logging
 import math
 from datetime import datetime, timedelta
 
-from celery import current_app
 from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
@@ -32,6 +31,7 @@ from integrations.processors.registry import get_adapter
 from integrations.processors.types import Ignored, OrderChange, SubscriptionChange, Unreadable
 from integrations.services.ledger import change_apply
 from trackrev.common.errors import ApplicationError
+from trackrev.outbox.services import notifications_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -54,8 +54,9 @@ class SyncRunThrottled(ApplicationError):
 
 
 def sync_run_queue(*, connection: ProcessorConnection, kind: str = SyncRunKind.RECONCILE) -> SyncRun:
+    """A new run, handed to a worker through the outbox (a broker outage delays it, never loses it)."""
     run = SyncRun.objects.create(workspace_id=connection.workspace_id, connection=connection, kind=kind)
-    transaction.on_commit(lambda: current_app.send_task(RECONCILE_TASK, args=[run.pk]))
+    notifications_enqueue(tasks=[RECONCILE_TASK], subject_ids=[run.pk])
     return run
 
 

@@ -9,8 +9,8 @@ from integrations.processors.polar import mapping
 from integrations.services.ledger import change_apply, order_match_visitor
 from tests.factories.integrations import ProcessorConnectionFactory
 from tests.integrations.polar import event, iso, payload
-from trackrev.celery import app
 from trackrev.common.emails import email_digest
+from trackrev.outbox.models import Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -28,17 +28,18 @@ def _consumers(settings):
 
 
 @pytest.fixture
-def notified(monkeypatch, django_capture_on_commit_callbacks):
-    """Apply deliveries, then commit: the order ids the consumers were handed, in order."""
-    sent = []
-    monkeypatch.setattr(app, "send_task", lambda name, args: sent.append(args[0]) if name == CONSUMER else None)
+def notified(broker, committed):
+    """Apply deliveries, then commit: the order ids the consumers were told about, in order (one entry
+    per notification handed to the broker)."""
 
     def deliver(connection, *bodies):
-        sent.clear()
-        with django_capture_on_commit_callbacks(execute=True):
+        broker.sent.clear()
+        Notification.objects.all().delete()
+        with committed():
             for body in bodies:
                 apply(connection, body)
-        return list(sent)
+        subjects = dict(Notification.objects.filter(task=CONSUMER).values_list("pk", "subject_id"))
+        return [subjects[pk] for _, (ids,) in broker.sent for pk in ids if pk in subjects]
 
     return deliver
 

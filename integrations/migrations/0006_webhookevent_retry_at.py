@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0004_webhookevent_body_lz4'),
+        ('integrations', '0005_order_visitor_ref'),
     ]
 
     operations = [
