@@ -33,12 +33,3 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.beat_schedule = collect_schedules()
 app.autodiscover_tasks()
 
-
-@app.on_after_configure.connect
-def _ensure_embedded_queue(sender: Celery, **kwargs) -> None:
-    """The filesystem transport needs its folders to exist before the first send or poll."""
-    from django.conf import settings
-
-    if settings.CELERY_EMBEDDED:
-        for folder in settings.CELERY_BROKER_TRANSPORT_OPTIONS.values():
-            os.makedirs(folder, exist_ok=True)
