@@ -4,7 +4,8 @@ by name, and django-celery-beat's DatabaseScheduler upserts them (it never delet
 import importlib
 import os
 
-from celery import Celery
+from celery import Celery, platforms
+from celery.signals import beat_embedded_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trackrev.settings.base")
 
@@ -33,3 +34,9 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.beat_schedule = collect_schedules()
 app.autodiscover_tasks()
 
+
+@beat_embedded_init.connect
+def _die_with_the_worker(**kwargs) -> None:
+    """Beat embedded in a worker (`worker --beat`) is a child process that would outlive a killed worker
+    and go on sending, next to the beat of the worker started again in its place. (A no-op but on Linux.)"""
+    platforms.set_pdeathsig("SIGKILL")
