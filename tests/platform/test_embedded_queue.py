@@ -96,7 +96,7 @@ def test_concurrent_publishers_lose_nothing_and_each_message_runs_exactly_once(t
     finally:
         for publisher in publishers:
             publisher.kill()
-            publisher.wait()
+            publisher.communicate()
 
     assert ran == Counter({(p, n): 1 for p in range(PUBLISHERS) for n in range(EACH)})
     assert queued(queue) == []

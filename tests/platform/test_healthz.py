@@ -98,13 +98,14 @@ def test_a_killed_worker_is_reported_within_a_minute_of_its_death(client, tmp_pa
         last_run_at=timezone.now() - timedelta(hours=1),
     )
     log = tmp_path / "worker.log"
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "trackrev", "worker", "--beat", "--concurrency=2", "--loglevel=INFO"],
-        cwd=settings.BASE_DIR,
-        env=embedded_env(tmp_path / "celery.sqlite3", DATABASE_URL=_database_url()),
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
+    with log.open("w") as output:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "trackrev", "worker", "--beat", "--concurrency=2", "-l", "INFO"],
+            cwd=settings.BASE_DIR,
+            env=embedded_env(tmp_path / "celery.sqlite3", DATABASE_URL=_database_url()),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     processes = []
     try:
         last = wait_until(lambda: Heartbeat.objects.filter(name=HEARTBEAT).first(), "no heartbeat", timeout=60)

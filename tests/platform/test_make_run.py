@@ -40,13 +40,14 @@ def project(tmp_path):
 
 def _make_run(project: Path) -> subprocess.Popen:
     # A session of its own, like a terminal's: Ctrl-C is SIGINT to the whole process group.
-    return subprocess.Popen(
-        ["make", "run", "VENV=fake-venv", "PORT=8123"],
-        cwd=project,
-        stdout=(project / "terminal").open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    with (project / "terminal").open("w") as terminal:
+        return subprocess.Popen(
+            ["make", "run", "VENV=fake-venv", "PORT=8123"],
+            cwd=project,
+            stdout=terminal,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def _kill_all(make: subprocess.Popen) -> None:

@@ -41,7 +41,7 @@ def embedded_app(queue: Path, **conf) -> Celery:
 
 def embedded_env(queue: Path, **extra: str) -> dict:
     """The environment of a TrackRev process (web, worker, beat) in embedded mode on the queue file `queue`,
-    with the test's secrets and database."""
+    with the secrets the test settings put in the environment."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "trackrev.settings.base",
