@@ -18,17 +18,22 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
-# Embedded mode: SQLite file under var/, background jobs on a filesystem queue under var/celery.
+# Embedded mode: SQLite file under var/, background jobs on an SQLite queue (var/celery.sqlite3). The
+# worker runs under bin/supervise, which starts it again whenever it dies; make run stops when the web
+# server does or when the worker keeps dying.
 run: export DJANGO_DEBUG = 1
 run: $(VENV)/.runtime
 	mkdir -p var/static
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	@echo "TrackRev is starting at http://127.0.0.1:$(PORT)  (Ctrl-C stops the web server and the worker)"
-	@$(VENV)/bin/celery -A trackrev worker --beat --loglevel=WARNING --concurrency=2 \
-		--schedule=var/celerybeat-schedule > var/worker.log 2>&1 & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
-	$(PY) manage.py runserver 127.0.0.1:$(PORT) --noreload
+	@bin/supervise var/worker.log $(VENV)/bin/celery -A trackrev worker --beat --loglevel=WARNING \
+		--concurrency=2 --schedule=var/celerybeat-schedule & worker=$$!; \
+	$(PY) manage.py runserver 127.0.0.1:$(PORT) --noreload & web=$$!; \
+	trap 'kill $$web $$worker 2>/dev/null; wait' EXIT; trap 'exit 130' INT TERM; \
+	while kill -0 $$web 2>/dev/null && kill -0 $$worker 2>/dev/null; do sleep 1; done; \
+	kill -0 $$web 2>/dev/null && echo "make run stops: the background worker keeps dying (see var/worker.log)"; \
+	exit 1
 
 test: $(VENV)/.dev
 	$(PY) -m pytest -n 2 -q

@@ -4,7 +4,8 @@ by name, and django-celery-beat's DatabaseScheduler upserts them (it never delet
 import importlib
 import os
 
-from celery import Celery
+from celery import Celery, platforms
+from celery.signals import beat_embedded_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trackrev.settings.base")
 
@@ -35,11 +36,8 @@ app.conf.beat_schedule = collect_schedules()
 app.autodiscover_tasks()
 
 
-@app.on_after_configure.connect
-def _ensure_embedded_queue(sender: Celery, **kwargs) -> None:
-    """The filesystem transport needs its folders to exist before the first send or poll."""
-    from django.conf import settings
-
-    if settings.CELERY_EMBEDDED:
-        for folder in settings.CELERY_BROKER_TRANSPORT_OPTIONS.values():
-            os.makedirs(folder, exist_ok=True)
+@beat_embedded_init.connect
+def _die_with_the_worker(**kwargs) -> None:
+    """Beat embedded in a worker (`worker --beat`) is a child process that would outlive a killed worker
+    and go on sending, next to the beat of the worker started again in its place. (A no-op but on Linux.)"""
+    platforms.set_pdeathsig("SIGKILL")

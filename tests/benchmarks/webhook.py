@@ -66,13 +66,13 @@ def env() -> dict:
         "DJANGO_SETTINGS_MODULE": "tests.benchmarks.settings",
         "DATABASE_URL": DB_URL,
         "CELERY_BROKER_URL": broker,
-        "CELERY_EMBEDDED_QUEUE_DIR": tempfile.mkdtemp(prefix="bench-celery-"),
+        "CELERY_EMBEDDED_QUEUE_PATH": os.path.join(tempfile.mkdtemp(prefix="bench-celery-"), "celery.sqlite3"),
         "PYTHONPATH": str(ROOT),
     }
 
 
 def django_setup() -> None:
-    os.environ.update({k: v for k, v in env().items() if k != "CELERY_EMBEDDED_QUEUE_DIR"})
+    os.environ.update({k: v for k, v in env().items() if k != "CELERY_EMBEDDED_QUEUE_PATH"})
     import django
 
     django.setup()

@@ -1,10 +1,21 @@
+import os
+import signal
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import time_machine
+from django.conf import settings
+from django.db import connection
 from django.utils import timezone
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from trackrev.health.services import heartbeat_record
+from tests.platform.workers import embedded_env, wait_until
+from trackrev.health.models import Heartbeat
+from trackrev.health.services import HEARTBEAT, heartbeat_record
 
 pytestmark = pytest.mark.django_db
 
@@ -48,3 +59,74 @@ def test_unhealthy_when_the_broker_is_down(client, settings):
         app.conf.broker_url = saved
 
     assert response.status_code == 503 and response.json()["broker"] == "down"
+
+
+def _database_url() -> str:
+    """The test database, for a process the test starts."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    credentials = f"{quote(db['USER'])}:{quote(db['PASSWORD'])}"
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def _children(pid: int) -> list[int]:
+    return [int(stat.parent.name) for stat in Path("/proc").glob("[0-9]*/stat") if _stat(stat)[1:2] == [str(pid)]]
+
+
+def _alive(pid: int) -> bool:
+    return _stat(Path(f"/proc/{pid}/stat"))[:1] not in ([], ["Z"])
+
+
+def _stat(path: Path) -> list[str]:
+    """State, parent pid, … of a process; [] once it is gone."""
+    try:
+        return path.read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_worker_is_reported_within_a_minute_of_its_death(client, tmp_path):
+    """`make run`'s worker with beat, for real: alive, its heartbeats keep /healthz healthy; killed, no
+    process of it writes another, and a minute later /healthz says so."""
+    # Beat keeps a task's last run: due now, the first heartbeat does not wait one interval.
+    PeriodicTask.objects.create(
+        name=HEARTBEAT,
+        task=HEARTBEAT,
+        interval=IntervalSchedule.objects.create(every=1, period=IntervalSchedule.HOURS),
+        last_run_at=timezone.now() - timedelta(hours=1),
+    )
+    log = tmp_path / "worker.log"
+    with log.open("w") as output:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "trackrev", "worker", "--beat", "--concurrency=2", "-l", "INFO"],
+            cwd=settings.BASE_DIR,
+            env=embedded_env(tmp_path / "celery.sqlite3", DATABASE_URL=_database_url()),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    processes = []
+    try:
+        last = wait_until(lambda: Heartbeat.objects.filter(name=HEARTBEAT).first(), "no heartbeat", timeout=60)
+        interval = PeriodicTask.objects.get(name=HEARTBEAT).interval.schedule.run_every  # as beat runs it now
+        processes = _children(worker.pid)  # its beat and its pool
+        # One heartbeat late or lost is no alarm.
+        with time_machine.travel(last.last_run_at + 2 * interval, tick=False):
+            assert client.get("/healthz").status_code == 200
+
+        worker.kill()
+        worker.wait()
+        died = timezone.now()
+        wait_until(lambda: not any(map(_alive, processes)), "a process of the killed worker lives on", timeout=10)
+    finally:
+        worker.kill()
+        for pid in filter(_alive, processes):
+            os.kill(pid, signal.SIGKILL)
+        print(log.read_text())  # shown when the test fails
+
+    assert len(processes) == 3
+    assert Heartbeat.objects.get(name=HEARTBEAT).last_run_at < died
+    with time_machine.travel(died + timedelta(seconds=60), tick=False):
+        response = client.get("/healthz")
+    assert response.status_code == 503

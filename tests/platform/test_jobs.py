@@ -1,16 +1,14 @@
 """Background jobs: schedules name real tasks, and a sent task really runs in a worker, both on the
 embedded transport (`make run`, no broker installed) and on Redis (production, CI)."""
 
-import os
-import time
 import uuid
 
 import pytest
-from celery import Celery
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from tests.platform.workers import embedded_app, queued, wait_until, worker_app
 from trackrev.celery import app, collect_schedules
 from trackrev.health.models import Heartbeat
 from trackrev.health.services import HEARTBEAT
@@ -50,53 +48,25 @@ def test_production_settings_never_run_tasks_eagerly():
     assert base.CELERY_TASK_ALWAYS_EAGER is False
 
 
-def _wait_until(condition, failure: str, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := condition():
-            return result
-        time.sleep(0.05)
-    raise AssertionError(failure)
-
-
 def _wait_for_heartbeat() -> Heartbeat:
-    return _wait_until(
+    return wait_until(
         lambda: Heartbeat.objects.filter(name="trackrev.heartbeat").first(), "the worker did not run the task"
     )
 
 
-def _worker_app(broker_url: str, **conf) -> Celery:
-    """A second app configured exactly like ours but for the broker, so the global app stays untouched."""
-    other = Celery("trackrev-test", set_as_current=False)
-    other.config_from_object("django.conf:settings", namespace="CELERY")
-    other.conf.update(broker_url=broker_url, **conf)
-    other.autodiscover_tasks(force=True)
-    return other
-
-
 @pytest.mark.django_db(transaction=True)
 def test_tasks_sent_in_embedded_mode_run_in_the_embedded_worker_behind_a_backlog(tmp_path):
-    """`make run`'s transport options, folders aside: a backlog like the demo's seeded conversions
-    drains well within the wait (at kombu's default, one poll a second, it took 30 s)."""
-    folder = str(tmp_path / "queue")
-    os.makedirs(folder)
-    embedded = _worker_app(
-        "filesystem://",
-        broker_transport_options={
-            **settings.CELERY_EMBEDDED_TRANSPORT_OPTIONS,
-            "data_folder_in": folder,
-            "data_folder_out": folder,
-            "control_folder": str(tmp_path / "control"),
-        },
-        worker_enable_remote_control=False,
-    )
+    """`make run`'s transport and options, on a queue file of its own: a backlog like the demo's seeded
+    conversions drains well within the wait (at kombu's default, one poll a second, it took 30 s)."""
+    queue = tmp_path / "celery.sqlite3"
+    embedded = embedded_app(queue)
     for _ in range(BACKLOG):
         embedded.send_task(HEARTBEAT)
 
     # A pool, as `make run`'s worker has: the consumer hands each message over and, its prefetch full,
     # waits for its next poll to take another (the solo pool runs each task inside the consumer).
     with start_worker(embedded, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=10):
-        _wait_until(lambda: not os.listdir(folder), f"a backlog of {BACKLOG} was not drained")
+        wait_until(lambda: not queued(queue), f"a backlog of {BACKLOG} was not drained")
 
     assert _wait_for_heartbeat().last_run_at is not None
 
@@ -104,7 +74,7 @@ def test_tasks_sent_in_embedded_mode_run_in_the_embedded_worker_behind_a_backlog
 @pytest.mark.broker
 @pytest.mark.django_db(transaction=True)
 def test_a_task_sent_through_redis_runs_in_a_worker(redis_url):
-    redis = _worker_app(redis_url, broker_transport_options={}, task_default_queue=f"test-{uuid.uuid4().hex}")
+    redis = worker_app(redis_url, broker_transport_options={}, task_default_queue=f"test-{uuid.uuid4().hex}")
 
     with start_worker(redis, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         redis.send_task(HEARTBEAT)

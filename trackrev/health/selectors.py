@@ -1,7 +1,6 @@
 """What /healthz reports: each dependency's state, checked live."""
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.db import DatabaseError, connection
 from django.utils import timezone
@@ -9,9 +8,8 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from trackrev.celery import app as celery_app
 from trackrev.health.models import Heartbeat
+from trackrev.health.schedules import HEARTBEAT_MAX_AGE
 from trackrev.health.services import HEARTBEAT
-
-HEARTBEAT_MAX_AGE = timedelta(minutes=3)  # the job runs every minute
 
 
 @dataclass(frozen=True)

@@ -201,22 +201,27 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Background jobs ------------------------------------------------------------------------------
-# Unset broker → embedded mode: kombu's filesystem transport on a folder under var/, shared by the
-# web process, the worker and beat on one machine, so `make run` needs no server installed.
+# Unset broker → embedded mode: kombu's SQLAlchemy transport on one SQLite file under var/ (each
+# message one committed row; see trackrev/embedded_broker.py), shared by the web processes, the worker
+# and beat of one machine, so `make run` needs no server installed.
 CELERY_EMBEDDED = not env.str("CELERY_BROKER_URL", default="")
-CELERY_EMBEDDED_QUEUE_DIR = env.str("CELERY_EMBEDDED_QUEUE_DIR", default=str(BASE_DIR / "var" / "celery"))
-CELERY_BROKER_URL = "filesystem://" if CELERY_EMBEDDED else env.str("CELERY_BROKER_URL")
+CELERY_EMBEDDED_QUEUE_PATH = BASE_DIR / env.str("CELERY_EMBEDDED_QUEUE_PATH", default="var/celery.sqlite3")
+CELERY_EMBEDDED_TRANSPORT = "trackrev.embedded_broker:Transport"
 CELERY_EMBEDDED_TRANSPORT_OPTIONS = {
-    "data_folder_in": CELERY_EMBEDDED_QUEUE_DIR,
-    "data_folder_out": CELERY_EMBEDDED_QUEUE_DIR,
-    "control_folder": CELERY_EMBEDDED_QUEUE_DIR + "/control",
-    # A worker process takes its next message only at its next poll (kombu's default: every second),
-    # which held the queue to ~2 messages/s: the demo's ~300 seeded conversions kept the heartbeat
-    # waiting for minutes. Listing a small folder ten times a second costs next to nothing.
+    # A worker takes its next message only at its next poll (kombu's default: every second), which held
+    # the queue to ~2 messages/s: the demo's ~300 seeded conversions kept the heartbeat waiting for
+    # minutes. An empty poll costs about a millisecond.
     "polling_interval": 0.1,
 }
-CELERY_BROKER_TRANSPORT_OPTIONS = CELERY_EMBEDDED_TRANSPORT_OPTIONS if CELERY_EMBEDDED else {"visibility_timeout": 3600}
-# The filesystem transport has no broadcast exchange, hence no remote control in embedded mode.
+if CELERY_EMBEDDED:
+    CELERY_BROKER_URL = f"sqlite:///{CELERY_EMBEDDED_QUEUE_PATH}"
+    CELERY_BROKER_TRANSPORT = CELERY_EMBEDDED_TRANSPORT
+    CELERY_BROKER_TRANSPORT_OPTIONS = CELERY_EMBEDDED_TRANSPORT_OPTIONS
+else:
+    CELERY_BROKER_URL = env.str("CELERY_BROKER_URL")
+    CELERY_BROKER_TRANSPORT = None  # named by the URL
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Remote control broadcasts on a fanout exchange, which the SQLAlchemy transport has not.
 CELERY_WORKER_ENABLE_REMOTE_CONTROL = not CELERY_EMBEDDED
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_IGNORE_RESULT = True

@@ -18,6 +18,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # In-memory broker: `.delay()` in a test queues and nothing runs unless the test starts a worker.
 CELERY_EMBEDDED = False
 CELERY_BROKER_URL = "memory://"
+CELERY_BROKER_TRANSPORT = None
 # Celery prefers the CELERY_BROKER_URL environment variable over any setting, so take it out of the
 # environment: tests that need the real broker (CI exports Redis there) read TEST_BROKER_URL.
 # (Kept in TRACKREV_TEST_BROKER_URL so that xdist workers, started after this ran, see it too.)
