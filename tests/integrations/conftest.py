@@ -10,6 +10,16 @@ def _fresh_connection_cache():
     webhook_connection_forget()
 
 
+@pytest.fixture(autouse=True)
+def _dispatch_settled():
+    """What a test's deliveries handed to the dispatch thread is published before the next test starts
+    (into this test's broker, not the next one's)."""
+    from integrations import dispatch
+
+    yield
+    assert dispatch._batcher.drain(timeout=5)
+
+
 @pytest.fixture
 def dispatched(broker):
     """What the web process handed to the worker, once its dispatch thread has published it: the inbox
