@@ -13,7 +13,6 @@ from django.utils import timezone
 from integrations.dispatch import webhook_event_dispatch, webhook_events_publish
 from integrations.models import ConnectionStatus, ProcessorConnection, WebhookEvent, WebhookEventStatus
 from integrations.processors.base import ProcessorAdapter
-from integrations.processors.errors import ProcessorUnavailable
 from integrations.processors.registry import get_adapter
 from integrations.processors.signing import sha256_hex
 from integrations.services.consumers import orders_consumers_notify
@@ -92,8 +91,9 @@ def webhook_event_receive(
     return event_id
 
 
-# Failures that may heal by themselves: processed again later, with backoff, up to MAX_ATTEMPTS.
-TRANSIENT_ERRORS = (OperationalError, InterfaceError, ProcessorUnavailable)
+# Database errors that may pass (deadlock, serialization failure, lost connection, a locked SQLite file):
+# processed again later, with backoff, up to MAX_ATTEMPTS.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 MAX_ATTEMPTS = 8  # about four hours of backoff
 
 
@@ -190,11 +190,10 @@ def webhook_events_prune() -> int:
     """Delete deliveries processed or ignored more than WEBHOOK_INBOX_RETENTION_DAYS ago, in short
     transactions; failed and unprocessed ones stay until they are dealt with. Returns the rows deleted."""
     cutoff = timezone.now() - timedelta(days=settings.WEBHOOK_INBOX_RETENTION_DAYS)
-    done = (WebhookEventStatus.PROCESSED, WebhookEventStatus.IGNORED)
     deleted = 0
     while True:
         chunk = list(
-            WebhookEvent.objects.filter(status__in=done, received_at__lt=cutoff).values_list("pk", flat=True)[
+            WebhookEvent.objects.filter(status__in=DONE, received_at__lt=cutoff).values_list("pk", flat=True)[
                 :PRUNE_CHUNK
             ]
         )

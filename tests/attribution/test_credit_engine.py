@@ -243,3 +243,57 @@ def test_an_identity_bound_after_the_purchase_matches_and_stitches(workspace):
     assert rollup_total(workspace, "first_touch", channel="YouTube") == {"r": 9800, "c": 2_000_000}
     assert identities_apply(workspace=workspace) == 0  # watermark: nothing new
     identities_apply_all()
+
+
+def test_a_refund_of_a_non_usd_order_lowers_its_native_revenue_everywhere(workspace):
+    from attribution.models import DailyTotal
+
+    order = OrderFactory(workspace=workspace, currency="EUR", amount_minor=10000, amount_usd_minor=10800)
+    conversion_record(order_id=order.pk)
+    order.refunded_minor, order.refunded_usd_minor, order.status = 2500, 2700, "partially_refunded"
+    order.save()
+    conversion_record(order_id=order.pk)
+    for model in MODELS:
+        credit = Credit.objects.get(order=order, model=model)
+        assert (credit.revenue_minor, credit.revenue_usd_minor) == (7500, 8100)
+    version = AttributionState.objects.get(workspace=workspace).version
+    native = DailyRollup.objects.filter(workspace=workspace, version=version).values_list("model", "revenue_minor")
+    assert sorted(native) == sorted((model, 7500) for model in MODELS)
+    total = DailyTotal.objects.get(workspace=workspace, version=version)
+    assert (total.revenue_minor, total.revenue_usd_minor, total.currency) == (7500, 8100, "EUR")
+
+
+def test_renewals_follow_when_their_first_orders_attribution_changes_later(workspace):
+    connection = ConnectionFactory(workspace=workspace)
+    subscription = Subscription.objects.create(
+        workspace=workspace,
+        connection=connection,
+        processor="polar",
+        external_id="sub_1",
+        status="active",
+        source_updated_at=T0,
+    )
+    first = OrderFactory(workspace=workspace, visitor_id="vis", kind="subscription_create", subscription=subscription)
+    renewal = OrderFactory(
+        workspace=workspace,
+        visitor_id="vis",
+        kind="renewal",
+        subscription=subscription,
+        placed_at=T0 + timedelta(days=30),
+    )
+    conversion_record(order_id=first.pk)
+    conversion_record(order_id=renewal.pk)
+    assert credits_of(renewal, "last_touch") == {"Unattributed": (1_000_000, 4900)}
+
+    # The buyer's phone, bound to the same email later, had found the product through YouTube.
+    TouchFactory(workspace=workspace, visitor_id="phone", occurred_at=T0 - timedelta(days=2), channel="YouTube")
+    IdentityFactory(workspace=workspace, visitor_id="phone", email_digest="buyer")
+    IdentityFactory(workspace=workspace, visitor_id="vis", email_digest="buyer")
+    conversion_record(order_id=first.pk)  # only the first order is told
+    assert credits_of(renewal, "last_touch") == {"YouTube": (1_000_000, 4900)}
+
+
+def test_a_credit_refresh_for_an_order_that_is_gone_does_nothing(workspace):
+    order_credits_refresh(order_id=987654)
+    conversion_record(order_id=987654)
+    assert not Credit.objects.exists()
