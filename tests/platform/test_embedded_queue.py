@@ -11,7 +11,7 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 
-from tests.platform.workers import embedded_app, embedded_env, queue_insert, queued, wait_until
+from tests.workers import embedded_app, embedded_env, queue_insert, queued, wait_until
 
 PUBLISHERS, EACH = 3, 200
 

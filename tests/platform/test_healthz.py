@@ -13,7 +13,7 @@ from django.db import connection
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from tests.platform.workers import embedded_env, wait_until
+from tests.workers import embedded_env, wait_until
 from trackrev.health.models import Heartbeat
 from trackrev.health.services import HEARTBEAT, heartbeat_record
 

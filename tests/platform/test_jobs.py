@@ -8,7 +8,7 @@ from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from tests.platform.workers import embedded_app, queued, wait_until, worker_app
+from tests.workers import embedded_app, queued, wait_until, worker_app
 from trackrev.celery import app, collect_schedules
 from trackrev.health.models import Heartbeat
 from trackrev.health.services import HEARTBEAT

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.platform.workers import wait_until
+from tests.workers import wait_until
 
 ROOT = Path(settings.BASE_DIR)
 FAKE_PYTHON = """#!/bin/sh
