@@ -13,11 +13,11 @@ from attribution.selectors.orders import order_attribution_get
 from attribution.services.channels import channel_rule_create
 from attribution.services.conversions import identities_apply
 from attribution.services.pixel import identity_bind
-from integrations.models import Order, WebhookEvent
+from integrations.models import Order
 from integrations.services.webhooks import webhook_event_process
 from tests.factories.engine import TouchFactory
-from tests.factories.integrations import ProcessorConnectionFactory
-from tests.integrations.polar import encode, event, payload
+from tests.factories.integrations import ProcessorConnectionFactory, WebhookEventFactory
+from tests.integrations.polar import event, payload
 from trackrev.common.emails import email_digest
 from trackrev.workspaces.services import workspace_update
 
@@ -60,14 +60,7 @@ def connection():
 
 def deliver(connection, body: dict, committed, broker) -> None:
     """A webhook delivery processed by the worker, then everything it sets off."""
-    stored = WebhookEvent.objects.create(
-        workspace=connection.workspace,
-        connection=connection,
-        processor="polar",
-        delivery_id=f"msg_{WebhookEvent.objects.count()}",
-        event_type=body["type"],
-        body=encode(body).decode(),
-    )
+    stored = WebhookEventFactory(connection=connection, payload=body)
     with committed():
         webhook_event_process(event_id=stored.pk)
     broker.run()
@@ -218,15 +211,8 @@ def test_a_burst_of_changes_to_one_order_is_seen_in_its_final_state(connection, 
             modified_at="2026-09-06T10:00:00Z",
         ),
     ]
-    for number, body in enumerate(bursts):
-        stored = WebhookEvent.objects.create(
-            workspace=connection.workspace,
-            connection=connection,
-            processor="polar",
-            delivery_id=f"msg_burst_{number}",
-            event_type=body["type"],
-            body=encode(body).decode(),
-        )
+    for body in bursts:
+        stored = WebhookEventFactory(connection=connection, payload=body)
         with committed():
             webhook_event_process(event_id=stored.pk)
     broker.run()

@@ -26,6 +26,17 @@ def credits_of(order, model, version=None):
     return {c.channel: (c.weight, c.revenue_usd_minor) for c in rows}
 
 
+def active_subscription(workspace) -> Subscription:
+    return Subscription.objects.create(
+        workspace=workspace,
+        connection=ConnectionFactory(workspace=workspace),
+        processor="polar",
+        external_id="sub_1",
+        status="active",
+        source_updated_at=T0,
+    )
+
+
 def rollup_total(workspace, model, **filters):
     version = AttributionState.objects.get(workspace=workspace).version
     rows = DailyRollup.objects.filter(workspace=workspace, version=version, model=model, **filters)
@@ -94,15 +105,7 @@ def test_email_fallback_matches_the_order_through_an_identity(workspace):
 
 
 def test_renewals_credit_exactly_what_the_first_order_credited(workspace):
-    connection = ConnectionFactory(workspace=workspace)
-    subscription = Subscription.objects.create(
-        workspace=workspace,
-        connection=connection,
-        processor="polar",
-        external_id="sub_1",
-        status="active",
-        source_updated_at=T0,
-    )
+    subscription = active_subscription(workspace)
     TouchFactory(workspace=workspace, visitor_id="vis", occurred_at=T0 - timedelta(days=3), channel="Newsletter")
     TouchFactory(workspace=workspace, visitor_id="vis", occurred_at=T0 - timedelta(days=1), channel="Google")
     first = OrderFactory(
@@ -264,15 +267,7 @@ def test_a_refund_of_a_non_usd_order_lowers_its_native_revenue_everywhere(worksp
 
 
 def test_renewals_follow_when_their_first_orders_attribution_changes_later(workspace):
-    connection = ConnectionFactory(workspace=workspace)
-    subscription = Subscription.objects.create(
-        workspace=workspace,
-        connection=connection,
-        processor="polar",
-        external_id="sub_1",
-        status="active",
-        source_updated_at=T0,
-    )
+    subscription = active_subscription(workspace)
     first = OrderFactory(workspace=workspace, visitor_id="vis", kind="subscription_create", subscription=subscription)
     renewal = OrderFactory(
         workspace=workspace,

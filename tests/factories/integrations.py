@@ -1,8 +1,9 @@
 import datetime as dt
+import json
 
 import factory
 
-from integrations.models import ProcessorConnection
+from integrations.models import ProcessorConnection, WebhookEvent
 from tests.factories.workspaces import WorkspaceFactory
 
 POLAR_SECRET = "whsec_Kx7Qm2vR9tLp4Zs8Nw3Yb6Hc1Jd5Fg0Ae2Uc7Vq"
@@ -19,3 +20,19 @@ class ProcessorConnectionFactory(factory.django.DjangoModelFactory):
     webhook_secret = POLAR_SECRET
     api_base_url = "https://api.polar.sh/v1"
     reconciled_through = factory.LazyFunction(lambda: dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
+
+
+class WebhookEventFactory(factory.django.DjangoModelFactory):
+    """A stored delivery, as the inbox keeps it: `WebhookEventFactory(connection=…, payload={…})`."""
+
+    class Meta:
+        model = WebhookEvent
+        exclude = ["payload"]
+
+    connection = factory.SubFactory(ProcessorConnectionFactory)
+    workspace = factory.LazyAttribute(lambda o: o.connection.workspace)
+    processor = factory.LazyAttribute(lambda o: o.connection.processor)
+    delivery_id = factory.Sequence(lambda n: f"msg_{n}")
+    payload = factory.LazyFunction(dict)
+    event_type = factory.LazyAttribute(lambda o: o.payload.get("type", ""))
+    body = factory.LazyAttribute(lambda o: json.dumps(o.payload))

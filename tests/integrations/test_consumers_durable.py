@@ -8,16 +8,16 @@ import pytest
 import time_machine
 
 from attribution.models import Credit, DailyRollup, OrderAttribution
-from integrations.models import Order, WebhookEvent
+from integrations.models import Order
 from integrations.processors.http import HttpClient
 from integrations.processors.registry import get_adapter
 from integrations.services.consumers import order_consumers_notify
 from integrations.services.reconcile import sync_run_execute, sync_run_queue
 from integrations.services.webhooks import webhook_event_process
 from tests.factories.engine import TouchFactory
-from tests.factories.integrations import ProcessorConnectionFactory
+from tests.factories.integrations import ProcessorConnectionFactory, WebhookEventFactory
 from tests.integrations.fake_polar import FakePolar
-from tests.integrations.polar import encode, payload
+from tests.integrations.polar import payload
 from tests.workers import running_worker, wait_until, worker_app
 from trackrev.outbox.models import Notification
 from trackrev.outbox.services import notifications_sweep
@@ -37,17 +37,6 @@ def newsletter_visit(workspace):
     )
 
 
-def stored(connection, body: dict) -> WebhookEvent:
-    return WebhookEvent.objects.create(
-        workspace=connection.workspace,
-        connection=connection,
-        processor="polar",
-        delivery_id="msg_durable",
-        event_type=body["type"],
-        body=encode(body).decode(),
-    )
-
-
 def credited(order) -> dict:
     return {c.channel: c.revenue_usd_minor for c in Credit.objects.filter(order=order, model="last_touch")}
 
@@ -61,7 +50,7 @@ def attribution_snapshot(order) -> tuple:
 def test_broker_down_while_a_webhook_is_processed_delays_the_credit_but_never_loses_it(broker, committed):
     connection = ProcessorConnectionFactory()
     newsletter_visit(connection.workspace)
-    event = stored(connection, payload("order_created_purchase"))
+    event = WebhookEventFactory(connection=connection, payload=payload("order_created_purchase"))
 
     broker.down = True
     with committed():
@@ -123,7 +112,7 @@ def test_with_redis_unreachable_the_order_is_credited_by_a_real_worker_once_it_i
 
     connection = ProcessorConnectionFactory()
     newsletter_visit(connection.workspace)
-    event = stored(connection, payload("order_created_purchase"))
+    event = WebhookEventFactory(connection=connection, payload=payload("order_created_purchase"))
     down = worker_app("redis://127.0.0.1:1/0", broker_transport_options={})
     down.set_current()
     assert webhook_event_process(event_id=event.pk).status == "processed"

@@ -21,8 +21,8 @@ from integrations.services.webhooks import (
     webhook_event_reprocess,
     webhook_events_sweep,
 )
-from tests.factories.integrations import ProcessorConnectionFactory
-from tests.integrations.polar import encode, event, payload
+from tests.factories.integrations import ProcessorConnectionFactory, WebhookEventFactory
+from tests.integrations.polar import event, payload
 from tests.workers import wait_until
 from trackrev.outbox.models import Notification
 
@@ -30,14 +30,7 @@ pytestmark = pytest.mark.django_db
 
 
 def stored(connection, body: dict, delivery_id: str = "msg_heal") -> WebhookEvent:
-    return WebhookEvent.objects.create(
-        workspace=connection.workspace,
-        connection=connection,
-        processor="polar",
-        delivery_id=delivery_id,
-        event_type=body["type"],
-        body=encode(body).decode(),
-    )
+    return WebhookEventFactory(connection=connection, payload=body, delivery_id=delivery_id)
 
 
 def failing_once(monkeypatch, error: Exception):
