@@ -131,21 +131,6 @@ def browser(monkeypatch):
         # A connection the test opened while Playwright's loop ran in this thread is not closed by the
         # test database's teardown, which then cannot drop the database ("accessed by other users").
         connections.close_all()
-        _end_aborted_live_server_sessions()
-
-
-def _end_aborted_live_server_sessions() -> None:
-    """A request the browser aborted (a beacon as the page closes) leaves the live server's thread without
-    Django's request_finished (wsgiref returns at once on a broken pipe), so its database connection is
-    never closed; end such sessions, which nothing will use again."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'idle'"
-        )
-    connection.close()
 
 
 @pytest.fixture
