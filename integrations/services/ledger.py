@@ -35,7 +35,7 @@ from integrations.processors.types import (
     RefundChange,
     SubscriptionChange,
 )
-from integrations.services.consumers import order_consumers_notify
+from integrations.services.consumers import order_consumers_notify, orders_consumers_notify
 from integrations.services.fx import order_fx_apply
 from trackrev.common.emails import email_digest
 
@@ -161,11 +161,6 @@ def _customer_rematch(customer: Customer) -> list[int]:
     )
 
 
-def _notify(order_ids) -> None:
-    for order_id in dict.fromkeys(order_ids):  # once each, in order
-        order_consumers_notify(order_id=order_id)
-
-
 def _refunded_total(obj: Order, reported: int) -> int:
     succeeded = obj.refunds.filter(status=RefundStatus.SUCCEEDED).aggregate(total=Sum("amount_minor"))["total"]
     return max(reported, succeeded or 0)
@@ -249,7 +244,7 @@ def order_upsert(*, connection: ProcessorConnection, order: NormalizedOrder, via
         changed += _customer_rematch(customer)
     if obj.subscription_external_id and _shared_visitor(obj) != shared_before:
         changed += _subscriptions_rematch(connection_id=connection.pk, external_ids=[obj.subscription_external_id])
-    _notify(changed)
+    orders_consumers_notify(order_ids=changed)
     return UpsertResult(obj, created=created, changed=obj.pk in changed)
 
 
@@ -288,7 +283,7 @@ def subscription_upsert(*, connection: ProcessorConnection, subscription: Normal
             and subscription.status not in TERMINAL_SUBSCRIPTION_STATUSES
         )
         if older or tie_revives or not _assign(obj, values):
-            _notify(rematched)
+            orders_consumers_notify(order_ids=rematched)
             return UpsertResult(obj)
     obj.full_clean(validate_unique=False, validate_constraints=False)
     obj.save()
@@ -296,7 +291,9 @@ def subscription_upsert(*, connection: ProcessorConnection, subscription: Normal
         connection=connection, subscription_external_id=obj.external_id, subscription__isnull=True
     ).update(subscription=obj)
     _subscriptions_rematch(connection_id=connection.pk, external_ids=[obj.external_id])  # all told below
-    _notify([*rematched, *obj.orders.order_by("placed_at", "pk").values_list("pk", flat=True)])
+    orders_consumers_notify(
+        order_ids=[*rematched, *obj.orders.order_by("placed_at", "pk").values_list("pk", flat=True)]
+    )
     return UpsertResult(obj, created=created, changed=True)
 
 
