@@ -1,16 +1,20 @@
-"""Reports API (CONTRACTS.md §5): channels and daily revenue, read from the rollups."""
+"""Attribution's API (CONTRACTS.md §5): channel and daily revenue reports read from the rollups, orders
+with their credits, and the server-side identify."""
 
 from datetime import timedelta
 from decimal import Decimal
 
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from attribution.credit_models import MODELS, WEIGHT_SCALE
-from attribution.models import Credit
+from attribution.models import Credit, IdentitySource
+from attribution.models.pixel import VISITOR_ID_MAX
+from attribution.pixel.wire import EMAIL_MAX, VISITOR_ID
 from attribution.selectors.reports import GROUP_BY, channel_report, revenue_daily, served_version, workspace_today
+from attribution.services.pixel import identity_bind
 from integrations.apis import OrderListApi, OrderOutputSerializer
 from integrations.models import Processor
 from trackrev.common.money import money_format
@@ -223,3 +227,35 @@ class OrderListWithCreditsApi(OrderListApi):
     )
     def get(self, request):
         return super().get(request)
+
+
+class IdentifyInputSerializer(serializers.Serializer):
+    visitor_id = serializers.RegexField(
+        VISITOR_ID.pattern,
+        max_length=VISITOR_ID_MAX,
+        help_text="The browser's `trackrev.visitorId()` (the `trackrev_vid` cookie), as your checkout received it.",
+    )
+    email = serializers.EmailField(max_length=EMAIL_MAX, help_text="Only its keyed hash is stored.")
+
+
+class IdentifyApi(WorkspaceApiView):
+    @extend_schema(
+        request=IdentifyInputSerializer,
+        responses={204: None},
+        summary="Bind a customer's email to their visitor, from your backend",
+        description=(
+            "The server-side twin of the pixel's `identify()`: call it at sign-up or checkout. A binding "
+            "made here is verified (it needs your API key), so it may join the same buyer's visitors "
+            "into one journey; one made by the browser only stands in for a lost visitor id."
+        ),
+    )
+    def post(self, request):
+        data = IdentifyInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        identity_bind(
+            workspace_id=self.workspace.pk,
+            visitor_id=data.validated_data["visitor_id"],
+            email=data.validated_data["email"],
+            source=IdentitySource.SERVER,
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -11,7 +11,7 @@ from attribution.models.credits import (
     RecomputeStatus,
     VisitorSetDay,
 )
-from attribution.models.pixel import Identity, Touch, Visitor
+from attribution.models.pixel import Identity, IdentitySource, Touch, Visitor
 
 __all__ = [
     "AttributionState",
@@ -20,6 +20,7 @@ __all__ = [
     "DailyRollup",
     "DailyTotal",
     "Identity",
+    "IdentitySource",
     "OrderAttribution",
     "RecomputeRun",
     "RecomputeStatus",

@@ -183,6 +183,9 @@ class OrderAttribution(models.Model):
     revision = models.PositiveIntegerField(default=0)
     visitor_id = models.CharField(max_length=64, blank=True)
     matched_by = models.CharField(max_length=12)
+    # False when the credited journey's buyer was found only through an email that a browser bound
+    # (identify() in the pixel): anyone can send that, so nothing may be paid on it (affiliates).
+    match_verified = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -5,6 +5,7 @@ re-applied to history (see attribution/channels/).
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from trackrev.workspaces.models import Workspace
 
@@ -60,21 +61,32 @@ class Touch(models.Model):
         return f"{self.visitor_id} · {self.channel} @ {self.occurred_at:%Y-%m-%d %H:%M}"
 
 
+class IdentitySource(models.TextChoices):
+    """Who bound the email, which decides what the binding may do (README, "Who may move credit")."""
+
+    BROWSER = "browser", _("The pixel's identify()")
+    SERVER = "server", _("The customer's backend (API)")
+
+
 class Identity(models.Model):
-    """An email bound to a visitor by `trackrev.identify(email)`. Only the keyed digest is stored
-    (trackrev.common.emails.email_digest), never the email."""
+    """An email bound to a visitor, by the pixel's `trackrev.identify(email)` (anyone's browser can send
+    any email: a weak binding) or by the customer's backend through `POST /api/v1/identify/` (behind an
+    API key: a verified one). Only the keyed digest is stored (trackrev.common.emails.email_digest)."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     visitor_id = models.CharField(max_length=VISITOR_ID_MAX)
     email_digest = models.CharField(max_length=64)
+    source = models.CharField(max_length=8, choices=IdentitySource.choices, default=IdentitySource.BROWSER)
     created_at = models.DateTimeField()
 
     class Meta:
         verbose_name_plural = "identities"
         constraints = [
-            models.UniqueConstraint(fields=["workspace", "visitor_id", "email_digest"], name="identity_unique")
+            models.UniqueConstraint(
+                fields=["workspace", "visitor_id", "email_digest", "source"], name="identity_unique_source"
+            )
         ]
         indexes = [models.Index(fields=["workspace", "email_digest"], name="identity_ws_digest")]
 
     def __str__(self) -> str:
-        return f"{self.visitor_id} · {self.email_digest[:12]}…"
+        return f"{self.visitor_id} · {self.email_digest[:12]}… ({self.source})"

@@ -93,14 +93,19 @@ class OrderAttributionState:
     order: Order
     revision: int
     credits: dict[str, list[Credit]]  # model → rows, largest weight first
+    # False when the buyer was found only through an email a browser bound: pay nothing on it.
+    match_verified: bool
 
 
 def order_attribution_get(*, order_id: int) -> OrderAttributionState | None:
     """None until attribution has something to tell about the order. The revision is read before the
     credits, so the credits are never older than the revision says (a newer change brings its own
     notification)."""
-    snapshot = OrderAttribution.objects.filter(order_id=order_id).values_list("revision", flat=True).first()
+    snapshot = OrderAttribution.objects.filter(order_id=order_id).values_list("revision", "match_verified").first()
     order = Order.objects.select_related("workspace").filter(pk=order_id).first()
     if snapshot is None or order is None:
         return None
-    return OrderAttributionState(order=order, revision=snapshot, credits=_served_credits(order, order.workspace))
+    revision, match_verified = snapshot
+    return OrderAttributionState(
+        order=order, revision=revision, credits=_served_credits(order, order.workspace), match_verified=match_verified
+    )

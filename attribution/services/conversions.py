@@ -4,27 +4,38 @@ and the same for orders that an identity bound later concerns."""
 from django.db import transaction
 from django.db.models import Q
 
-from attribution.models import Identity
+from attribution.models import Identity, IdentitySource
 from attribution.services.credits import attribution_state_get, order_credits_refresh
 from integrations.models import MatchedBy, Order
 from integrations.services.ledger import order_match_visitor
 from trackrev.workspaces.models import Workspace
 
 
+def email_identity(order: Order) -> Identity | None:
+    """The binding an email fallback follows for an order the checkout tied to no visitor: one made
+    by the customer's backend before one made by a browser; within each, the visitor who identified
+    most recently before the purchase, else the first one after it."""
+    identities = Identity.objects.filter(workspace_id=order.workspace_id, email_digest=order.customer_email_digest)
+    for source in (IdentitySource.SERVER, IdentitySource.BROWSER):
+        of_source = identities.filter(source=source)
+        identity = (
+            of_source.filter(created_at__lte=order.placed_at).order_by("-created_at", "-id").first()
+            or of_source.order_by("created_at", "id").first()
+        )
+        if identity is not None:
+            return identity
+    return None
+
+
 def conversion_record(*, order_id: int) -> None:
-    """Match the order to a visitor through an email bound by `identify()` (the last step of
-    ARCHITECTURE decision 7: integrations cannot read identities), then recompute its credits."""
+    """Match the order to a visitor through a bound email (the last step of ARCHITECTURE decision 7:
+    integrations cannot read identities) when nothing stronger matched it, then recompute its credits."""
     order = Order.objects.filter(pk=order_id).first()
     if order is None:
         return
-    if not order.visitor_id and order.customer_email_digest:
-        identities = Identity.objects.filter(workspace_id=order.workspace_id, email_digest=order.customer_email_digest)
-        # The visitor who identified most recently before the purchase, else the first one after it.
-        identity = (
-            identities.filter(created_at__lte=order.placed_at).order_by("-created_at", "-id").first()
-            or identities.order_by("created_at", "id").first()
-        )
-        if identity is not None:
+    if order.matched_by in (MatchedBy.NONE, MatchedBy.EMAIL) and order.customer_email_digest:
+        identity = email_identity(order)
+        if identity is not None and identity.visitor_id != order.visitor_id:
             order_match_visitor(order=order, visitor_id=identity.visitor_id, matched_by=MatchedBy.EMAIL)
     order_credits_refresh(order_id=order.pk)
 

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from attribution import credit_models as cm
-from attribution.models import Identity, Touch
-from integrations.models import Order, OrderKind
+from attribution.models import Identity, IdentitySource, Touch
+from integrations.models import MatchedBy, Order, OrderKind
 from trackrev.workspaces.models import Workspace
 
 ChannelKey = tuple[str, str, str]
@@ -20,24 +20,23 @@ UNATTRIBUTED_WEIGHTS: ModelWeights = {
 
 
 def stitched_visitors(*, workspace: Workspace, orders: Iterable[Order]) -> dict[int, set[str]]:
-    """Order id → the visitor ids that are the buyer: its own visitor plus every visitor bound (by
-    `identify()`) to an email that visitor bound, or to the order's customer email."""
+    """Order id → the visitor ids that are the buyer: its own visitor plus every visitor that the
+    customer's backend bound to an email that visitor was bound to, or to the order's customer email.
+    Only server bindings stitch: a browser can bind any email, so its bindings never bring another
+    visitor's touches into an order (README, "Who may move credit")."""
     orders = list(orders)
     own = {o.pk: {o.visitor_id} if o.visitor_id else set() for o in orders}
     visitors = set().union(*own.values()) if own else set()
+    verified = Identity.objects.filter(workspace=workspace, source=IdentitySource.SERVER)
     digests_of: dict[str, set[str]] = defaultdict(set)
-    for visitor_id, digest in Identity.objects.filter(workspace=workspace, visitor_id__in=visitors).values_list(
-        "visitor_id", "email_digest"
-    ):
+    for visitor_id, digest in verified.filter(visitor_id__in=visitors).values_list("visitor_id", "email_digest"):
         digests_of[visitor_id].add(digest)
     order_digests = {
         o.pk: {d for v in own[o.pk] for d in digests_of[v]} | ({o.customer_email_digest} - {""}) for o in orders
     }
     all_digests = set().union(*order_digests.values()) if order_digests else set()
     visitors_of: dict[str, set[str]] = defaultdict(set)
-    for visitor_id, digest in Identity.objects.filter(workspace=workspace, email_digest__in=all_digests).values_list(
-        "visitor_id", "email_digest"
-    ):
+    for visitor_id, digest in verified.filter(email_digest__in=all_digests).values_list("visitor_id", "email_digest"):
         visitors_of[digest].add(visitor_id)
     return {o.pk: own[o.pk].union(*(visitors_of[d] for d in order_digests[o.pk])) for o in orders}
 
@@ -56,6 +55,30 @@ def first_orders(*, orders: Iterable[Order]) -> dict[int, Order]:
     for candidate in candidates:
         firsts.setdefault(candidate.subscription_id, candidate)
     return {o.pk: firsts[o.subscription_id] for o in renewals if o.subscription_id in firsts}
+
+
+def unverified_matches(*, orders: Iterable[Order]) -> set[int]:
+    """Ids of `orders` whose credited journey (a renewal's: its first order's) starts from a visitor
+    found only through an email that a browser bound: anyone who knows the email could have sent it."""
+    orders = list(orders)
+    firsts = first_orders(orders=orders)
+    subjects = {o.pk: firsts.get(o.pk, o) for o in orders}
+    by_email = [s for s in subjects.values() if s.matched_by == MatchedBy.EMAIL]
+    if not by_email:
+        return set()
+    vouched = set(
+        Identity.objects.filter(
+            workspace_id__in={s.workspace_id for s in by_email},
+            visitor_id__in={s.visitor_id for s in by_email},
+            email_digest__in={s.customer_email_digest for s in by_email},
+            source=IdentitySource.SERVER,
+        ).values_list("workspace_id", "visitor_id", "email_digest")
+    )
+    return {
+        pk
+        for pk, s in subjects.items()
+        if s.matched_by == MatchedBy.EMAIL and (s.workspace_id, s.visitor_id, s.customer_email_digest) not in vouched
+    }
 
 
 def journeys(*, workspace: Workspace, orders: Iterable[Order], lookback_days: int) -> dict[int, list[cm.Touchpoint]]:

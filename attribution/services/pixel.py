@@ -20,7 +20,7 @@ from django.utils.module_loading import import_string
 
 from attribution.channels import Landing, classify
 from attribution.channels.hosts import host_of
-from attribution.models import Identity, Touch, Visitor
+from attribution.models import Identity, IdentitySource, Touch, Visitor
 from attribution.pixel.buffer import buffer_read, buffer_trim, hit_payload, page_view_count, redis_cache
 from attribution.pixel.ratelimit import KEY_TTL as RATE_KEY_TTL
 from attribution.pixel.ratelimit import rate_key, rate_limited
@@ -185,8 +185,15 @@ def touch_record(
     return touch
 
 
-def identity_bind(*, workspace_id: int, visitor_id: str, email: str, now: dt.datetime | None = None) -> None:
-    """Bind an email to a visitor, storing only its keyed digest."""
+def identity_bind(
+    *,
+    workspace_id: int,
+    visitor_id: str,
+    email: str,
+    source: str = IdentitySource.BROWSER,
+    now: dt.datetime | None = None,
+) -> None:
+    """Bind an email to a visitor, storing only its keyed digest; `source` says who vouches for it."""
     digest = email_digest(email)
     if not digest:
         return
@@ -196,7 +203,11 @@ def identity_bind(*, workspace_id: int, visitor_id: str, email: str, now: dt.dat
             [Visitor(workspace_id=workspace_id, visitor_id=visitor_id, created_at=now)], ignore_conflicts=True
         )
         Identity.objects.bulk_create(
-            [Identity(workspace_id=workspace_id, visitor_id=visitor_id, email_digest=digest, created_at=now)],
+            [
+                Identity(
+                    workspace_id=workspace_id, visitor_id=visitor_id, email_digest=digest, source=source, created_at=now
+                )
+            ],
             ignore_conflicts=True,
         )
 

@@ -18,7 +18,7 @@ def reference_report(*, workspace, start: date, end: date, model: str, processor
     for t in touches:
         by_visitor[t.visitor_id].append(cm.Touchpoint(t.occurred_at, t.channel, t.channel_group, t.campaign, ref=t.pk))
     digests, visitors_of = defaultdict(set), defaultdict(set)
-    for i in Identity.objects.filter(workspace=workspace):
+    for i in Identity.objects.filter(workspace=workspace, source="server"):  # only the backend's bindings stitch
         digests[i.visitor_id].add(i.email_digest)
         visitors_of[i.email_digest].add(i.visitor_id)
     orders = list(Order.objects.filter(workspace=workspace))

@@ -124,7 +124,14 @@ def test_stitching_another_visitor_of_the_same_buyer(connection, broker, committ
     deliver(connection, payload("order_created_purchase"), committed, broker)
     order = Order.objects.get()
     touch(connection.workspace, "v_phone", 5, "YouTube")
-    identity_bind(workspace_id=connection.workspace_id, visitor_id="v_phone", email="jana@example.com", now=PLACED)
+    # The customer's backend binds the buyer's phone (only server bindings stitch visitors).
+    identity_bind(
+        workspace_id=connection.workspace_id,
+        visitor_id="v_phone",
+        email="jana@example.com",
+        source="server",
+        now=PLACED,
+    )
     with committed():
         identities_apply(workspace=connection.workspace)
     broker.run()

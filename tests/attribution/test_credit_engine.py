@@ -85,8 +85,8 @@ def test_visitors_stitched_by_email_are_one_person(workspace):
     # The buyer first came from YouTube on their phone, then bought on their laptop after a Newsletter.
     TouchFactory(workspace=workspace, visitor_id="phone", occurred_at=T0 - timedelta(days=10), channel="YouTube")
     TouchFactory(workspace=workspace, visitor_id="laptop", occurred_at=T0 - timedelta(days=1), channel="Newsletter")
-    IdentityFactory(workspace=workspace, visitor_id="phone", email_digest="d1")
-    IdentityFactory(workspace=workspace, visitor_id="laptop", email_digest="d1")
+    IdentityFactory(workspace=workspace, visitor_id="phone", email_digest="d1", source="server")
+    IdentityFactory(workspace=workspace, visitor_id="laptop", email_digest="d1", source="server")
     order = OrderFactory(workspace=workspace, visitor_id="laptop", matched_by="metadata")
     conversion_record(order_id=order.pk)
     assert credits_of(order, "first_touch") == {"YouTube": (1_000_000, 4900)}
@@ -235,9 +235,9 @@ def test_an_identity_bound_after_the_purchase_matches_and_stitches(workspace):
     conversion_record(order_id=matched.pk)
     assert credits_of(unmatched, "first_touch") == {"Unattributed": (1_000_000, 4900)}
     assert credits_of(matched, "first_touch") == {"Google": (1_000_000, 4900)}
-    # The thank-you page calls identify() on both devices after the webhook arrived.
-    IdentityFactory(workspace=workspace, visitor_id="phone", email_digest="d1")
-    IdentityFactory(workspace=workspace, visitor_id="laptop", email_digest="d1")
+    # The customer's backend binds both devices after the webhook arrived.
+    IdentityFactory(workspace=workspace, visitor_id="phone", email_digest="d1", source="server")
+    IdentityFactory(workspace=workspace, visitor_id="laptop", email_digest="d1", source="server")
     assert identities_apply(workspace=workspace) == 2
     unmatched.refresh_from_db()
     assert (unmatched.visitor_id, unmatched.matched_by) in {("phone", "email"), ("laptop", "email")}
@@ -282,8 +282,8 @@ def test_renewals_follow_when_their_first_orders_attribution_changes_later(works
 
     # The buyer's phone, bound to the same email later, had found the product through YouTube.
     TouchFactory(workspace=workspace, visitor_id="phone", occurred_at=T0 - timedelta(days=2), channel="YouTube")
-    IdentityFactory(workspace=workspace, visitor_id="phone", email_digest="buyer")
-    IdentityFactory(workspace=workspace, visitor_id="vis", email_digest="buyer")
+    IdentityFactory(workspace=workspace, visitor_id="phone", email_digest="buyer", source="server")
+    IdentityFactory(workspace=workspace, visitor_id="vis", email_digest="buyer", source="server")
     conversion_record(order_id=first.pk)  # only the first order is told
     assert credits_of(renewal, "last_touch") == {"YouTube": (1_000_000, 4900)}
 

@@ -48,7 +48,11 @@ order_st = st.fixed_dictionaries(
 )
 @given(
     touches=st.lists(touch_st, max_size=14),
-    identities=st.lists(st.tuples(st.sampled_from(VISITORS), st.sampled_from(["e1", "e2"])), max_size=4, unique=True),
+    identities=st.lists(
+        st.tuples(st.sampled_from(VISITORS), st.sampled_from(["e1", "e2"]), st.sampled_from(["browser", "server"])),
+        max_size=4,
+        unique=True,
+    ),
     orders=st.lists(order_st, min_size=1, max_size=8),
     lookback=st.sampled_from([7, 30, 90]),
     timezone=st.sampled_from(["UTC", "America/Los_Angeles", "Asia/Tokyo"]),
@@ -69,8 +73,8 @@ def test_rollup_reports_equal_a_from_scratch_computation(
             channel_group=group,
             campaign=campaign,
         )
-    for visitor, digest in identities:
-        IdentityFactory(workspace=workspace, visitor_id=visitor, email_digest=digest)
+    for visitor, digest, source in identities:
+        IdentityFactory(workspace=workspace, visitor_id=visitor, email_digest=digest, source=source)
     if sync_visitors:
         visitor_sets_sync(workspace=workspace)
         visitor_sets_sync(workspace=workspace)

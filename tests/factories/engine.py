@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import factory
 
 from attribution.models import Identity, Touch, Visitor
-from integrations.models import Order, ProcessorConnection
+from integrations.models import Order, ProcessorConnection, Subscription
 from tests.factories.workspaces import WorkspaceFactory
 
 T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
@@ -22,6 +22,18 @@ class ConnectionFactory(factory.django.DjangoModelFactory):
     api_token = "token"
     webhook_secret = "secret"
     api_base_url = "https://api.example.test"
+
+
+class SubscriptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Subscription
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    connection = factory.LazyAttribute(lambda o: ConnectionFactory(workspace=o.workspace, processor=o.processor))
+    processor = "polar"
+    external_id = factory.Sequence(lambda n: f"sub_{n}")
+    status = "active"
+    source_updated_at = T0
 
 
 class OrderFactory(factory.django.DjangoModelFactory):
