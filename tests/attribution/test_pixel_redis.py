@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import time_machine
 from django.core.cache import caches
-from django.db import connections
+from django.db import OperationalError, connections
 from django.test import override_settings
 
 from attribution.models import Touch, Visitor
@@ -20,6 +20,8 @@ from attribution.pixel.buffer import (
     BUFFER_KEY,
     LOCK_KEY,
     PROCESSING_KEY,
+    buffer_ack,
+    buffer_claim,
     buffer_length,
     flush_lock_release,
     flush_lock_take,
@@ -111,6 +113,39 @@ def test_only_one_flusher_at_a_time(client, workspace):
     assert touches_flush() == 1
 
 
+def test_a_flusher_that_lost_the_lock_claims_removes_and_renews_nothing(client, workspace):
+    post(client, landing(workspace, 1))
+    backend = redis_cache()
+    redis, lock_key = redis_and_key(LOCK_KEY)
+    lost = flush_lock_take(backend, ttl_ms=1)
+    wait_until(lambda: not redis.exists(lock_key), "the lock never expired", timeout=5)
+    flush_lock_take(backend, ttl_ms=30_000)  # the new holder
+    assert buffer_claim(backend, token=lost, count=10, ttl_ms=60_000) == []
+    assert not buffer_ack(backend, token=lost)
+    flush_lock_release(backend, token=lost)
+    assert buffer_length(backend) == 1
+    assert 0 < redis.pttl(lock_key) <= 30_000  # still the holder's lock, not renewed by the other
+
+
+def flusher(name: str, **options):
+    """`touches_flush` in a thread of its own, named so that a write hook can tell flushers apart."""
+
+    def run() -> int:
+        try:
+            return touches_flush(batch_size=3, **options)
+        finally:
+            connections.close_all()
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+    future = pool.submit(run)
+    pool.shutdown(wait=False)
+    return future
+
+
+def flusher_name() -> str:
+    return threading.current_thread().name.split("_")[0]
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("stalls", ["before its commit", "after its commit"])
 def test_a_flusher_stalled_past_its_lock_neither_loses_nor_duplicates_a_hit(client, workspace, monkeypatch, stalls):
@@ -127,36 +162,70 @@ def test_a_flusher_stalled_past_its_lock_neither_loses_nor_duplicates_a_hit(clie
         stalled.set()
         assert wake.wait(10)
 
-    def append_stalling_in_a(touches, **kwargs):  # A runs in the pool's thread, B in this one
-        in_a = threading.current_thread() is not threading.main_thread()
+    def write(touches, **kwargs):
+        in_a = flusher_name() == "A"
         if in_a and stalls == "before its commit":
             stall()
         append(touches, **kwargs)
         if in_a and stalls == "after its commit":
             stall()
 
-    def flusher_a() -> int:
-        try:
-            return touches_flush(batch_size=3, lock_ttl_ms=200)
-        finally:
-            connections.close_all()
-
-    monkeypatch.setattr(pixel, "_append", append_stalling_in_a)
+    monkeypatch.setattr(pixel, "_append", write)
     redis, lock_key = redis_and_key(LOCK_KEY)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        a = pool.submit(flusher_a)
-        assert stalled.wait(10)
-        wait_until(lambda: not redis.exists(lock_key), "A's lock never expired", timeout=5)
-        assert touches_flush(batch_size=3) == 6  # B: A's batch again, then the other three
-        for n in range(6, 9):
-            post(client, landing(workspace, n))
-        pushed += buffered_hit_ids()
-        wake.set()
-        assert a.result(timeout=10) == 3  # A's own batch, and nothing after it
+    a = flusher("A", lock_ttl_ms=200)
+    assert stalled.wait(10)
+    wait_until(lambda: not redis.exists(lock_key), "A's lock never expired", timeout=5)
+    assert flusher("B").result(timeout=10) == 6  # A's batch again, then the other three
+    for n in range(6, 9):
+        post(client, landing(workspace, n))
+    pushed += buffered_hit_ids()
+    wake.set()
+    assert a.result(timeout=10) == 3  # its own batch, and nothing after it
     assert touches_flush(batch_size=3) == 3  # the hits that arrived while A stalled
 
-    hit_ids = list(Touch.objects.values_list("hit_id", flat=True))
-    assert len(pushed) == 9 and sorted(hit_ids) == sorted(pushed)
+    assert len(pushed) == 9
+    assert sorted(Touch.objects.values_list("hit_id", flat=True)) == sorted(pushed)
+    assert buffer_length(redis_cache()) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_flusher_back_from_a_stall_leaves_the_new_holders_batch_alone(client, workspace, monkeypatch):
+    """A stalls with batch X past its lock; B replays X, claims Y and stalls; A wakes and stores X but
+    must not drop Y from Redis, since B then dies before storing it: a later flush still does."""
+    for n in range(6):
+        post(client, landing(workspace, n))
+    pushed = buffered_hit_ids()
+    a_stalled, wake_a, b_stalled, a_done = (threading.Event() for _ in range(4))
+    append = pixel._append
+    b_writes = []
+
+    def write(touches, **kwargs):
+        if flusher_name() == "A":
+            a_stalled.set()
+            assert wake_a.wait(10)
+        elif flusher_name() == "B":
+            b_writes.append(touches)
+            if len(b_writes) == 2:
+                b_stalled.set()
+                assert a_done.wait(10)
+                raise OperationalError("server closed the connection unexpectedly")
+        append(touches, **kwargs)
+
+    monkeypatch.setattr(pixel, "_append", write)
+    redis, lock_key = redis_and_key(LOCK_KEY)
+    a = flusher("A", lock_ttl_ms=200)
+    assert a_stalled.wait(10)
+    wait_until(lambda: not redis.exists(lock_key), "A's lock never expired", timeout=5)
+    b = flusher("B")
+    assert b_stalled.wait(10)
+    wake_a.set()
+    assert a.result(timeout=10) == 3
+    a_done.set()
+    with pytest.raises(OperationalError):
+        b.result(timeout=10)
+    assert touches_flush(batch_size=3) == 3  # Y, which B had claimed and never stored
+
+    assert sorted(Touch.objects.values_list("hit_id", flat=True)) == sorted(pushed)
     assert buffer_length(redis_cache()) == 0
 
 
