@@ -237,7 +237,7 @@ def hit_ingest(*, site: PixelSite, hit: Hit, ip: str, now: dt.datetime | None = 
 
 def _page_view_buffer(*, site: PixelSite, hit: Hit, ip: str, now: dt.datetime) -> bool:
     """One round trip: rate limit, usage and, for a possible landing, the buffer (see buffer.py)."""
-    backend = caches["default"]  # per thread, as Django keeps it
+    backend = caches["default"]  # looked up per hit: Django keeps a cache object per thread
     payload = (
         hit_payload(
             workspace_id=site.id,
