@@ -4,6 +4,11 @@ possible landing to a Redis list; `touches_flush` (attribution/services/pixel.py
 inserts the list in batches. Redis holds the hits until they are committed, and each carries a
 hit id, so a batch replayed after a crash never duplicates a touch.
 
+Flushing is one holder at a time, and safe when a holder stalls past its lock or dies: the lock
+holds a random token and is renewed per batch; a batch is moved (atomically) from the buffer to a
+processing list, stays there until its commit, and is removed only by the holder whose token is
+still the lock's. A new holder first replays what a lost one left in the processing list.
+
 Other caches (the file cache of embedded mode, the memory cache of tests) have no such script;
 the hot path then writes the touch directly (see hit_ingest).
 """
@@ -17,10 +22,12 @@ from django.core.cache.backends.redis import RedisCache
 from trackrev.common.counters import redis_client
 
 BUFFER_KEY = "pixel:buffer"
+PROCESSING_KEY = "pixel:buffer:processing"
+LOCK_KEY = "pixel:flush-lock"
 
 # KEYS: rate, usage, buffer. ARGV: rate ttl, rate limit, usage ttl, usage quota (0: none), payload.
 # Returns {rate count, usage total (-1 when rate-limited), 1 if buffered else 0}.
-_SCRIPT = """
+_PAGE_VIEW = """
 local rate = redis.call('INCR', KEYS[1])
 if rate == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 if rate > tonumber(ARGV[2]) then return {rate, -1, 0} end
@@ -34,18 +41,55 @@ end
 return {rate, usage, 0}
 """
 
+# KEYS: lock, buffer, processing. ARGV: token, lock ttl (ms), count. Renews the lock and returns the
+# holder's batch: what a lost holder left in processing, else up to `count` hits moved there from
+# the buffer. Nil when the lock is not the caller's (it expired and someone else may hold it).
+_CLAIM = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return false end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+local batch = redis.call('LRANGE', KEYS[3], 0, -1)
+if #batch > 0 then return batch end
+for i = 1, tonumber(ARGV[3]) do
+  local hit = redis.call('LMOVE', KEYS[2], KEYS[3], 'LEFT', 'RIGHT')
+  if not hit then break end
+  batch[i] = hit
+end
+return batch
+"""
+
+# KEYS: lock, processing. ARGV: token. Drops the committed batch; 0 when the lock is no longer the
+# caller's: the processing list may then hold a batch its new holder has not stored yet.
+_ACK = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[2])
+return 1
+"""
+
+# KEYS: lock. ARGV: token.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('DEL', KEYS[1])
+"""
+
+_SCRIPTS = {"page_view": _PAGE_VIEW, "claim": _CLAIM, "ack": _ACK, "release": _RELEASE}
+
 
 def redis_cache() -> RedisCache | None:
     backend = caches["default"]
     return backend if isinstance(backend, RedisCache) else None
 
 
-def _script(backend: RedisCache):
-    script = getattr(backend, "_pixel_script", None)
-    if script is None:
-        script = redis_client(backend).register_script(_SCRIPT)
-        backend._pixel_script = script
-    return script
+def _script(backend: RedisCache, name: str):
+    scripts = getattr(backend, "_pixel_scripts", None)
+    if scripts is None:
+        client = redis_client(backend)
+        scripts = {key: client.register_script(source) for key, source in _SCRIPTS.items()}
+        backend._pixel_scripts = scripts
+    return scripts[name]
+
+
+def _keys(backend: RedisCache, *names: str) -> list[str]:
+    return [backend.make_and_validate_key(name) for name in names]
 
 
 def hit_payload(*, workspace_id: int, visitor_id: str, url: str, referrer: str, session_start: bool, at: float) -> str:
@@ -75,18 +119,37 @@ def page_view_count(
     payload: str,
 ) -> tuple[bool, int]:
     """(allowed by the rate limit, the month's events so far)."""
-    keys = [backend.make_and_validate_key(k) for k in (rate_key, usage_key, BUFFER_KEY)]
-    _rate, usage, _buffered = _script(backend)(keys=keys, args=[rate_ttl, rate_limit, usage_ttl, quota, payload])
+    keys = _keys(backend, rate_key, usage_key, BUFFER_KEY)
+    args = [rate_ttl, rate_limit, usage_ttl, quota, payload]
+    _rate, usage, _buffered = _script(backend, "page_view")(keys=keys, args=args)
     return usage >= 0, usage
 
 
-def buffer_read(backend: RedisCache, *, count: int) -> list[bytes]:
-    return redis_client(backend).lrange(backend.make_and_validate_key(BUFFER_KEY), 0, count - 1)
+def flush_lock_take(backend: RedisCache, *, ttl_ms: int) -> str | None:
+    """The flush lock's token, or None while another flusher holds it."""
+    token = secrets.token_hex(16)
+    taken = redis_client(backend).set(backend.make_and_validate_key(LOCK_KEY), token, nx=True, px=ttl_ms)
+    return token if taken else None
 
 
-def buffer_trim(backend: RedisCache, *, count: int) -> None:
-    redis_client(backend).ltrim(backend.make_and_validate_key(BUFFER_KEY), count, -1)
+def buffer_claim(backend: RedisCache, *, token: str, count: int, ttl_ms: int) -> list[bytes]:
+    """The next batch to store ([] when the buffer is empty or the lock was lost)."""
+    keys = _keys(backend, LOCK_KEY, BUFFER_KEY, PROCESSING_KEY)
+    return _script(backend, "claim")(keys=keys, args=[token, ttl_ms, count]) or []
+
+
+def buffer_ack(backend: RedisCache, *, token: str) -> bool:
+    """Forget the claimed batch once committed; False when the lock was lost meanwhile."""
+    return bool(_script(backend, "ack")(keys=_keys(backend, LOCK_KEY, PROCESSING_KEY), args=[token]))
+
+
+def flush_lock_release(backend: RedisCache, *, token: str) -> None:
+    _script(backend, "release")(keys=_keys(backend, LOCK_KEY), args=[token])
 
 
 def buffer_length(backend: RedisCache) -> int:
-    return redis_client(backend).llen(backend.make_and_validate_key(BUFFER_KEY))
+    """Hits not yet stored: buffered, or claimed by a flusher."""
+    pipe = redis_client(backend).pipeline(transaction=False)
+    for key in _keys(backend, BUFFER_KEY, PROCESSING_KEY):
+        pipe.llen(key)
+    return sum(pipe.execute())

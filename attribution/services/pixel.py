@@ -1,8 +1,10 @@
 """Writes of the pixel: touches (append-only), visitors (inserted once), identities.
 
 `hit_ingest` is the /collect hot path; with Redis it only buffers landings, and `touches_flush` (a
-beat job every 10 s) classifies and stores them in batches. `touch_record` and `touches_record` are
-the same write for the demo generator and imports: classify the raw landing, append the touch.
+beat job every 10 s) classifies and stores them in batches; which page-view path runs (buffer in
+Redis, or insert directly) follows the cache backend and is chosen once. `touch_record` and
+`touches_record` are the same write for the demo generator and imports: classify the raw landing,
+append the touch.
 """
 
 import datetime as dt
@@ -14,14 +16,25 @@ from functools import lru_cache
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
+from django.core.cache import caches
+from django.core.signals import setting_changed
 from django.db import connection, transaction
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from attribution.channels import Landing, classify
 from attribution.channels.hosts import host_of
 from attribution.models import Identity, IdentitySource, Touch, Visitor
-from attribution.pixel.buffer import buffer_read, buffer_trim, hit_payload, page_view_count, redis_cache
+from attribution.pixel.buffer import (
+    buffer_ack,
+    buffer_claim,
+    flush_lock_release,
+    flush_lock_take,
+    hit_payload,
+    page_view_count,
+    redis_cache,
+)
 from attribution.pixel.ratelimit import KEY_TTL as RATE_KEY_TTL
 from attribution.pixel.ratelimit import rate_key, rate_limited
 from attribution.pixel.wire import IDENTIFY, Hit
@@ -40,8 +53,8 @@ from trackrev.workspaces.usage import (
 
 logger = logging.getLogger(__name__)
 FLUSH_BATCH = 1000
-FLUSH_LOCK = "pixel:flush-lock"
-FLUSH_LOCK_TTL = 300
+# Renewed with every batch, so it only has to outlast one; a dead flusher's batch waits this long.
+FLUSH_LOCK_TTL_MS = 60_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,33 +243,41 @@ def hit_ingest(*, site: PixelSite, hit: Hit, ip: str, now: dt.datetime | None = 
             return False
         identity_bind(workspace_id=site.id, visitor_id=hit.visitor_id, email=hit.email, now=now)
         return True
-    backend = redis_cache()
-    if backend is not None:
-        payload = (
-            hit_payload(
-                workspace_id=site.id,
-                visitor_id=hit.visitor_id,
-                url=hit.url,
-                referrer=hit.referrer,
-                session_start=hit.session_start,
-                at=now.timestamp(),
-            )
-            if _maybe_landing(hit)
-            else ""
+    return _page_view_ingest()(site=site, hit=hit, ip=ip, now=now)
+
+
+def _page_view_buffer(*, site: PixelSite, hit: Hit, ip: str, now: dt.datetime) -> bool:
+    """One round trip: rate limit, usage and, for a possible landing, the buffer (see buffer.py)."""
+    backend = caches["default"]  # looked up per hit: Django keeps a cache object per thread
+    payload = (
+        hit_payload(
+            workspace_id=site.id,
+            visitor_id=hit.visitor_id,
+            url=hit.url,
+            referrer=hit.referrer,
+            session_start=hit.session_start,
+            at=now.timestamp(),
         )
-        allowed, total = page_view_count(
-            backend,
-            rate_key=rate_key(workspace_id=site.id, ip=ip),
-            rate_ttl=RATE_KEY_TTL,
-            rate_limit=settings.PIXEL_RATE_LIMIT_PER_MINUTE,
-            usage_key=usage_key(site.id, month_start(now)),
-            usage_ttl=COUNTER_TTL,
-            quota=plan_quota(site.plan),
-            payload=payload,
-        )
-        if allowed:
-            usage_counter_seed(workspace_id=site.id, total=total, now=now)
-        return allowed
+        if _maybe_landing(hit)
+        else ""
+    )
+    allowed, total = page_view_count(
+        backend,
+        rate_key=rate_key(workspace_id=site.id, ip=ip),
+        rate_ttl=RATE_KEY_TTL,
+        rate_limit=settings.PIXEL_RATE_LIMIT_PER_MINUTE,
+        usage_key=usage_key(site.id, month_start(now)),
+        usage_ttl=COUNTER_TTL,
+        quota=plan_quota(site.plan),
+        payload=payload,
+    )
+    if allowed:
+        usage_counter_seed(workspace_id=site.id, total=total, now=now)
+    return allowed
+
+
+def _page_view_append(*, site: PixelSite, hit: Hit, ip: str, now: dt.datetime) -> bool:
+    """Without Redis: count through the cache API, classify now, insert the touch."""
     if rate_limited(workspace_id=site.id, ip=ip):
         return False
     events = usage_event_record(workspace_id=site.id, now=now)
@@ -267,6 +288,17 @@ def hit_ingest(*, site: PixelSite, hit: Hit, ip: str, now: dt.datetime | None = 
     if touch is not None:
         _append_one(touch)
     return True
+
+
+@lru_cache(maxsize=1)
+def _page_view_ingest() -> Callable[..., bool]:
+    return _page_view_buffer if redis_cache() is not None else _page_view_append
+
+
+@receiver(setting_changed)
+def _page_view_ingest_reset(*, setting: str, **kwargs) -> None:
+    if setting == "CACHES":  # a test that swaps the cache gets the path that fits it
+        _page_view_ingest.cache_clear()
 
 
 def _buffered_touches(items: list[bytes]) -> list[Touch]:
@@ -292,24 +324,31 @@ def _buffered_touches(items: list[bytes]) -> list[Touch]:
     return touches
 
 
-def touches_flush(*, batch_size: int = FLUSH_BATCH, max_batches: int = 10_000) -> int:
+def touches_flush(
+    *, batch_size: int = FLUSH_BATCH, max_batches: int = 10_000, lock_ttl_ms: int = FLUSH_LOCK_TTL_MS
+) -> int:
     """Move buffered hits into touches, oldest first, one transaction per batch; the batch leaves
-    Redis only after its commit, and hit ids make a replayed batch harmless. One flusher at a time.
-    Returns how many touches were stored."""
+    Redis only after its commit, and hit ids make a replayed batch harmless. One flusher at a time:
+    one that outlived its lock stops after storing what it read, and leaves the rest to the new
+    holder. Returns how many touches were stored (a replayed batch counts again)."""
     backend = redis_cache()
-    if backend is None or not backend.add(FLUSH_LOCK, 1, timeout=FLUSH_LOCK_TTL):
+    if backend is None:
+        return 0
+    token = flush_lock_take(backend, ttl_ms=lock_ttl_ms)
+    if token is None:
         return 0
     stored = 0
     try:
         for _ in range(max_batches):
-            items = buffer_read(backend, count=batch_size)
-            if not items:
+            items = buffer_claim(backend, token=token, count=batch_size, ttl_ms=lock_ttl_ms)
+            if not items:  # the buffer is empty, or the lock expired while this flusher stalled
                 break
             touches = _buffered_touches(items)
             if touches:
                 _append(touches, ignore_conflicts=True)
-            buffer_trim(backend, count=len(items))
             stored += len(touches)
+            if not buffer_ack(backend, token=token):  # the lock's new holder replays this batch
+                break
     finally:
-        backend.delete(FLUSH_LOCK)
+        flush_lock_release(backend, token=token)
     return stored
