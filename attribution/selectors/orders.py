@@ -58,6 +58,7 @@ class OrderExplanation:
     path: list[PathStep]
     credits: dict[str, list[Credit]] = field(default_factory=dict)  # model → rows
     lookback_days: int = 30
+    match_verified: bool = True  # False: the buyer was found through an email a browser bound
 
 
 def order_explain(*, workspace: Workspace, order: Order) -> OrderExplanation:
@@ -74,7 +75,8 @@ def order_explain(*, workspace: Workspace, order: Order) -> OrderExplanation:
         PathStep(touches[t.ref], {model: per_model[model][i] for model in cm.MODELS}) for i, t in enumerate(touchpoints)
     ]
     credits = _served_credits(order, workspace)
-    return OrderExplanation(order, subject, visitors, path, credits, lookback_days)
+    verified = OrderAttribution.objects.filter(order=order).values_list("match_verified", flat=True).first()
+    return OrderExplanation(order, subject, visitors, path, credits, lookback_days, verified is not False)
 
 
 def _served_credits(order: Order, workspace: Workspace) -> dict[str, list[Credit]]:

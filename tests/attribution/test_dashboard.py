@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from attribution.models import RecomputeRun
+from attribution.services.conversions import conversion_record
 from integrations.models import Refund
 from tests.attribution.sales import NOW, frozen_today, sale  # noqa: F401 (autouse fixture)
 from tests.factories.engine import IdentityFactory, OrderFactory, TouchFactory
@@ -186,7 +187,11 @@ def test_order_page_of_an_email_match_and_of_another_workspace(shop, owner_clien
     IdentityFactory(workspace=shop, visitor_id="bob", email_digest="dg")
     order = sale(shop, customer_email_digest="dg", days_ago=1)
     html = owner_client.get(f"/app/orders/{order.pk}/").content.decode()
-    assert "Identified email" in html and "identify()" in html
+    assert "Identified email" in html and "identify()" in html and "Unverified" in html
+    IdentityFactory(workspace=shop, visitor_id="bob", email_digest="dg", source="server")
+    conversion_record(order_id=order.pk)
+    html = owner_client.get(f"/app/orders/{order.pk}/").content.decode()
+    assert "/api/v1/identify/" in html and "Unverified" not in html
     other = OrderFactory(workspace=WorkspaceFactory())
     assert owner_client.get(f"/app/orders/{other.pk}/").status_code == 404
 
