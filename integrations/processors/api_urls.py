@@ -67,5 +67,5 @@ def _host(host: str) -> str:
         return str(ipaddress.ip_address(host))
     except ValueError:
         pass
-    # As requests encodes a non-ASCII host before connecting (PreparedRequest.prepare_url).
-    return host if host.isascii() else idna.encode(host, uts46=True).decode("ascii")
+    # Strict IDNA, as urllib3 encodes a non-ASCII host for requests (`parse_url`).
+    return host if host.isascii() else idna.encode(host).decode("ascii")

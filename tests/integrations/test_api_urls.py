@@ -36,7 +36,7 @@ REFUSED = [
     "http://api.polar.sh/v1",  # its own API, but not over https
     "https://api.polar.sh%2eevil.com/v1",
     "https://\u0430pi.polar.sh/v1",  # a Cyrillic a
-    "https://\uff41pi.polar.sh.evil.com/v1",  # a fullwidth a, folded to "a" by IDNA
+    "https://\uff41pi.polar.sh/v1",  # a fullwidth a: not a valid IDNA label (requests refuses it too)
     # Userinfo, backslash and whitespace tricks (parsers disagree on where the host is).
     "https://api.polar.sh@127.0.0.1/v1",
     "https://api.polar.sh:443@127.0.0.1/v1",
