@@ -58,14 +58,15 @@ def standard_webhooks_verify(*, body: bytes, headers: Mapping[str, str], keys: I
     given = []
     for entry in signatures.split():
         version, comma, value = entry.partition(",")
-        if version == "v1" and comma and (signature := _strict_b64(value)) is not None:
+        if version == "v1" and comma and (signature := b64decode_strict(value)) is not None:
             given.append(signature)
     expected = [hmac_sha256(key, signed) for key in keys]
     if not any(constant_time_equal(mine, theirs) for mine in expected for theirs in given):
         raise SignatureInvalid("no matching signature")
 
 
-def _strict_b64(value: str) -> bytes | None:
+def b64decode_strict(value: str) -> bytes | None:
+    """Base64 with nothing outside the alphabet and exact padding; None when it is not."""
     try:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):

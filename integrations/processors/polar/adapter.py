@@ -1,7 +1,5 @@
 """Polar: Standard Webhooks signatures (with Polar's secret encoding) and the REST API v1."""
 
-import base64
-import binascii
 import json
 from collections.abc import Iterator, Mapping
 from datetime import datetime
@@ -9,7 +7,7 @@ from datetime import datetime
 from integrations.processors.base import ProcessorAdapter
 from integrations.processors.errors import Failure, PayloadInvalid, ProcessorRejected, SignatureInvalid
 from integrations.processors.polar import mapping
-from integrations.processors.signing import STANDARD_WEBHOOKS_HEADERS, standard_webhooks_verify
+from integrations.processors.signing import STANDARD_WEBHOOKS_HEADERS, b64decode_strict, standard_webhooks_verify
 from integrations.processors.types import (
     Change,
     ChangesPage,
@@ -44,10 +42,7 @@ def signing_keys(secret: str) -> tuple[bytes, ...]:
     Standard Webhooks library given the same string signs with), when that decodes."""
     raw = secret.encode()
     rest = secret.removeprefix("whsec_")
-    try:
-        decoded = base64.b64decode(rest + "=" * (-len(rest) % 4), validate=True)
-    except (binascii.Error, ValueError):
-        return (raw,)
+    decoded = b64decode_strict(rest + "=" * (-len(rest) % 4))
     return (raw, decoded) if decoded and decoded != raw else (raw,)
 
 
