@@ -100,7 +100,13 @@ class ConnectionCreateInputSerializer(serializers.Serializer):
     processor = serializers.ChoiceField(choices=Processor.choices)
     api_token = serializers.CharField(max_length=500, trim_whitespace=True)
     webhook_secret = serializers.CharField(max_length=500, trim_whitespace=True)
-    api_base_url = serializers.URLField(required=False, allow_blank=True, max_length=300)
+    api_base_url = serializers.URLField(
+        required=False,
+        allow_blank=True,
+        max_length=300,
+        help_text="Default: the processor's production API. Otherwise its sandbox API, or a host the operator "
+        "lists in PROCESSOR_API_HOSTS (anything else: 400).",
+    )
     options = serializers.DictField(required=False, child=serializers.CharField(max_length=200))
 
     def validate(self, data):
