@@ -1,5 +1,6 @@
 """REST API (CONTRACTS.md §5): connections, orders, subscriptions. Thin: parse, one call, render."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -22,6 +23,7 @@ from integrations.selectors import (
 )
 from integrations.services.connections import connection_create
 from integrations.services.reconcile import SyncRunThrottled, sync_run_request
+from integrations.validators import api_base_url_validate
 from trackrev.common.errors import ApplicationError
 from trackrev.common.money import money_format
 from trackrev.workspaces.apis import WorkspaceApiView
@@ -98,8 +100,22 @@ class ConnectionCreateInputSerializer(serializers.Serializer):
     processor = serializers.ChoiceField(choices=Processor.choices)
     api_token = serializers.CharField(max_length=500, trim_whitespace=True)
     webhook_secret = serializers.CharField(max_length=500, trim_whitespace=True)
-    api_base_url = serializers.URLField(required=False, allow_blank=True, max_length=300)
+    api_base_url = serializers.URLField(
+        required=False,
+        allow_blank=True,
+        max_length=300,
+        help_text="Default: the processor's production API. Otherwise its sandbox API, or a host the operator "
+        "lists in PROCESSOR_API_HOSTS (anything else: 400).",
+    )
     options = serializers.DictField(required=False, child=serializers.CharField(max_length=200))
+
+    def validate(self, data):
+        if data.get("api_base_url"):
+            try:
+                api_base_url_validate(processor=data["processor"], url=data["api_base_url"])
+            except DjangoValidationError as error:
+                raise serializers.ValidationError({"api_base_url": error.messages}) from error
+        return data
 
 
 class ConnectionCreatedSerializer(serializers.Serializer):

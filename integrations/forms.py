@@ -1,5 +1,7 @@
 from django import forms
 
+from integrations.validators import api_base_url_validate
+
 
 class ConnectionForm(forms.Form):
     """Token and secret are write-only: never prefilled, blank on an existing connection keeps them."""
@@ -19,12 +21,19 @@ class ConnectionForm(forms.Form):
     api_base_url = forms.URLField(label="API base URL", max_length=300, required=False, assume_scheme="https")
     organization_id = forms.CharField(label="Organization id (optional)", max_length=100, required=False)
 
-    def __init__(self, *args, existing: bool = False, **kwargs):
+    def __init__(self, *args, processor: str, existing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.processor = processor
         if existing:
             for name in ("api_token", "webhook_secret"):
                 self.fields[name].required = False
                 self.fields[name].help_text = "Leave blank to keep the stored one."
+
+    def clean_api_base_url(self) -> str:
+        url = self.cleaned_data["api_base_url"]
+        if url:  # blank: the processor's production API
+            api_base_url_validate(processor=self.processor, url=url)
+        return url
 
     def options(self) -> dict:
         org = self.cleaned_data.get("organization_id")

@@ -31,7 +31,9 @@ def _processor_panel(workspace, processor: str, form: ConnectionForm | None = No
             "api_base_url": connection.api_base_url if connection else adapter.default_api_base_url,
             "organization_id": (connection.options or {}).get("organization_id", "") if connection else "",
         }
-        form = ConnectionForm(initial=initial, existing=connection is not None, auto_id=f"id_{processor}_%s")
+        form = ConnectionForm(
+            initial=initial, processor=processor, existing=connection is not None, auto_id=f"id_{processor}_%s"
+        )
     return {
         "key": processor,
         "adapter": adapter,
@@ -56,7 +58,9 @@ class ConnectionSaveView(MemberRequiredMixin, View):
         if processor not in ADAPTERS:
             return redirect("integrations:index")
         connection = _connection(self.workspace, processor)
-        form = ConnectionForm(request.POST, existing=connection is not None, auto_id=f"id_{processor}_%s")
+        form = ConnectionForm(
+            request.POST, processor=processor, existing=connection is not None, auto_id=f"id_{processor}_%s"
+        )
         if not form.is_valid():
             panels = [_processor_panel(self.workspace, key, form if key == processor else None) for key in ADAPTERS]
             return render(request, "integrations/integrations.html", {"panels": panels}, status=400)

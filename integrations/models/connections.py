@@ -1,6 +1,8 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from integrations.validators import api_base_url_validate
 from trackrev.common.crypto import EncryptedTextField
 from trackrev.workspaces.models import Workspace
 
@@ -43,6 +45,12 @@ class ProcessorConnection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_processor_display()} · {self.workspace.name}"
+
+    def clean(self):
+        try:
+            api_base_url_validate(processor=self.processor, url=self.api_base_url)
+        except ValidationError as error:
+            raise ValidationError({"api_base_url": error}) from error
 
 
 class SyncRunKind(models.TextChoices):

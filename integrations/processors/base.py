@@ -3,8 +3,10 @@
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import ClassVar
 
+from integrations.processors.api_urls import api_url_check
 from integrations.processors.http import HttpClient
 from integrations.processors.types import (
     ChangesPage,
@@ -22,6 +24,8 @@ def utc_now() -> datetime:
 class ProcessorAdapter(ABC):
     key: ClassVar[str]
     display_name: ClassVar[str]
+    # The processor's own APIs: the only base URLs a connection may name outside DEBUG, besides the
+    # operator's PROCESSOR_API_HOSTS.
     default_api_base_url: ClassVar[str]
     sandbox_api_base_url: ClassVar[str] = ""
     # What the Integrations page tells the user to set up on the processor's side.
@@ -43,15 +47,25 @@ class ProcessorAdapter(ABC):
         clock: Callable[[], datetime] = utc_now,
     ):
         self.creds = creds
-        self._http = http
         self.clock = clock
+        if http is not None:
+            self.http = http
 
-    @property
+    @cached_property
     def http(self) -> HttpClient:
         # Built on first use: the webhook path never calls the API.
-        if self._http is None:
-            self._http = HttpClient(base_url=self.creds.api_base_url, token=self.creds.api_token)
-        return self._http
+        return self.http_client()
+
+    def http_client(self, **options) -> HttpClient:
+        """A client of the connection's API. Checks the base URL again (raises ApiUrlNotAllowed): a
+        connection saved in DEBUG, or before the allow-list existed, may name any."""
+        self.api_base_url_check(self.creds.api_base_url)
+        return HttpClient(base_url=self.creds.api_base_url, token=self.creds.api_token, **options)
+
+    @classmethod
+    def api_base_url_check(cls, url: str) -> None:
+        """Raise ApiUrlNotAllowed unless a connection may call `url` (integrations.processors.api_urls)."""
+        api_url_check(url=url, own=(cls.default_api_base_url, cls.sandbox_api_base_url))
 
     @abstractmethod
     def verify_signature(self, *, body: bytes, headers: Mapping[str, str]) -> None:

@@ -1,4 +1,5 @@
-"""The adapters' HTTP client: explicit timeouts, bounded retries, `Retry-After` honoured on 429/503."""
+"""The adapters' HTTP client: explicit timeouts, bounded retries, `Retry-After` honoured on 429/503, no
+redirects followed, and errors that never carry the response body."""
 
 import logging
 import time
@@ -6,13 +7,14 @@ from collections.abc import Callable
 
 import requests
 
-from integrations.processors.errors import ProcessorRejected, ProcessorUnavailable
+from integrations.processors.errors import Failure, ProcessorRejected, ProcessorUnavailable
 from trackrev.common.backoff import backoff_seconds
 
 logger = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER_SECONDS = 120
+REJECTIONS = {401: Failure.TOKEN_REJECTED, 403: Failure.PERMISSION_MISSING, 404: Failure.NOT_FOUND}
 
 
 class HttpClient:
@@ -37,7 +39,8 @@ class HttpClient:
         url = f"{self.base_url}/{path.lstrip('/')}"
         for attempt in range(1, self.max_attempts + 1):
             try:
-                response = self.session.get(url, params=params, timeout=self.timeout)
+                # Never follow a redirect: the allow-list checked this URL, not wherever it points.
+                response = self.session.get(url, params=params, timeout=self.timeout, allow_redirects=False)
             except requests.RequestException as exc:
                 if attempt == self.max_attempts:
                     raise ProcessorUnavailable(f"cannot reach {self.base_url}: {exc.__class__.__name__}") from exc
@@ -45,20 +48,33 @@ class HttpClient:
                 continue
             if response.status_code in RETRY_STATUSES:
                 if attempt == self.max_attempts:
-                    raise ProcessorUnavailable(f"{url} answered {response.status_code} after {attempt} attempts")
+                    raise ProcessorUnavailable(
+                        f"{url} answered {response.status_code} after {attempt} attempts",
+                        failure=Failure.RATE_LIMITED if response.status_code == 429 else Failure.PROCESSOR_ERROR,
+                    )
                 delay = self._retry_after(response) or self._backoff(attempt)
                 logger.info("processor %s answered %s, retrying in %.1fs", url, response.status_code, delay)
                 self.sleep(delay)
                 continue
-            if response.status_code >= 400:
+            if response.status_code >= 300:
+                # The body is whatever the URL answered: it never goes into the error, only the debug log.
+                logger.debug("processor %s answered %s: %.500r", url, response.status_code, response.text)
                 raise ProcessorRejected(
-                    f"{url} answered {response.status_code}: {response.text[:200]}", status_code=response.status_code
+                    f"{url} answered {response.status_code}",
+                    failure=self._rejection(response.status_code),
+                    status_code=response.status_code,
                 )
             try:
                 return response.json()
             except ValueError as exc:
-                raise ProcessorUnavailable(f"{url} answered non-JSON") from exc
+                raise ProcessorUnavailable(f"{url} answered non-JSON", failure=Failure.UNEXPECTED_ANSWER) from exc
         raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _rejection(status_code: int) -> Failure:
+        if status_code < 400:
+            return Failure.REDIRECTED
+        return REJECTIONS.get(status_code, Failure.REQUEST_REFUSED)
 
     @staticmethod
     def _retry_after(response: requests.Response) -> float | None:

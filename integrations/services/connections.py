@@ -1,15 +1,18 @@
 """Processor connections: create (then backfill in the background) and test credentials."""
 
+import logging
+
 from django.db import IntegrityError, transaction
 
 from integrations.models import ProcessorConnection, SyncRunKind
-from integrations.processors.errors import ProcessorRejected, ProcessorUnavailable
-from integrations.processors.http import HttpClient
+from integrations.processors.errors import ProcessorError
 from integrations.processors.registry import adapter_class, get_adapter
 from integrations.services.reconcile import sync_run_queue
 from trackrev.common.crypto import encrypted_fields_rotate
 from trackrev.common.errors import ApplicationError
 from trackrev.workspaces.models import Workspace
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -26,16 +29,18 @@ def connection_create(
         adapter = adapter_class(processor)
     except LookupError:
         raise ApplicationError(f"{processor} is not supported yet.") from None
+    connection = ProcessorConnection(
+        workspace=workspace,
+        processor=processor,
+        api_token=api_token,
+        webhook_secret=webhook_secret,
+        api_base_url=api_base_url or adapter.default_api_base_url,
+        options=options or {},
+    )
+    connection.full_clean(validate_constraints=False)  # the one connection per processor: IntegrityError below
     try:
         with transaction.atomic():
-            connection = ProcessorConnection.objects.create(
-                workspace=workspace,
-                processor=processor,
-                api_token=api_token,
-                webhook_secret=webhook_secret,
-                api_base_url=api_base_url or adapter.default_api_base_url,
-                options=options or {},
-            )
+            connection.save(force_insert=True)
     except IntegrityError:
         raise ApplicationError(f"This workspace already has a {processor} connection.") from None
     sync_run_queue(connection=connection, kind=SyncRunKind.BACKFILL)
@@ -65,20 +70,14 @@ def connection_update(
 
 
 def connection_test(*, connection: ProcessorConnection) -> str:
-    """One authenticated read against the processor; a message the user can act on when it fails."""
-    http = HttpClient(base_url=connection.api_base_url, token=connection.api_token, max_attempts=1, timeout=(5, 10))
+    """One authenticated read against the processor; its failure category when it fails."""
+    adapter = get_adapter(connection)
     try:
-        get_adapter(connection, http=http).check_credentials()
-    except ProcessorRejected as exc:
-        if exc.status_code in (401, 403):
-            raise ApplicationError(
-                "The processor refused the token: check it is valid, not expired, and has the read scopes."
-            ) from exc
-        raise ApplicationError(f"The processor rejected the request ({exc.status_code}).") from exc
-    except ProcessorUnavailable as exc:
-        raise ApplicationError(
-            f"Could not reach {connection.api_base_url}: check the API URL, or try again if the processor is down."
-        ) from exc
+        adapter.http = adapter.http_client(max_attempts=1, timeout=(5, 10))  # the page waits for the answer
+        adapter.check_credentials()
+    except ProcessorError as exc:
+        logger.info("connection %s failed its test: %s", connection.pk, exc)
+        raise ApplicationError(exc.failure) from exc
     return f"Connected: the token can read {connection.get_processor_display()} orders."
 
 

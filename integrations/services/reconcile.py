@@ -26,7 +26,7 @@ from integrations.models import (
 )
 from integrations.models.ledger import TERMINAL_SUBSCRIPTION_STATUSES
 from integrations.processors.base import ProcessorAdapter
-from integrations.processors.errors import PayloadInvalid, ProcessorError, ProcessorRejected
+from integrations.processors.errors import Failure, PayloadInvalid, ProcessorError, ProcessorRejected
 from integrations.processors.registry import get_adapter
 from integrations.processors.types import Ignored, OrderChange, SubscriptionChange, Unreadable
 from integrations.services.ledger import change_apply
@@ -45,6 +45,8 @@ QUEUED_TIMEOUT = timedelta(minutes=30)
 # What people may ask for (the API and the page's "Sync now"): a new run a minute after the last ended.
 SYNC_COOLDOWN = timedelta(minutes=1)
 ACTIVE_STATUSES = (SyncRunStatus.QUEUED, SyncRunStatus.RUNNING)
+# A failed run's `last_error` is a Failure category, or this when the error was ours.
+INTERNAL_ERROR = "Stopped by an internal error: staff can find it in the server log."
 
 
 class SyncRunThrottled(ApplicationError):
@@ -141,8 +143,10 @@ def _count(run: SyncRun, change, result) -> None:
         return
     run.fetched += 1
     if isinstance(change, Unreadable):
+        # The reason may quote the processor's data: the log has it, the run only the category.
+        logger.warning("reconcile of connection %s skipped an object: %s", run.connection_id, change.reason)
         run.errors += 1
-        run.last_error = change.reason[:1000]
+        run.last_error = Failure.UNREADABLE
         return
     if result.created:
         run.created += 1
@@ -232,7 +236,8 @@ def _run(run: SyncRun, adapter: ProcessorAdapter | None) -> None:
         _refresh_unlisted_subscriptions(run, adapter, listed=listed)
     except Exception as exc:  # the run must never stay "running"; unexpected errors still propagate
         logger.warning("reconcile of connection %s failed: %s", connection.pk, exc)
-        run.status, run.errors, run.last_error = SyncRunStatus.FAILED, run.errors + 1, str(exc)[:1000]
+        failure = exc.failure if isinstance(exc, ProcessorError) else INTERNAL_ERROR
+        run.status, run.errors, run.last_error = SyncRunStatus.FAILED, run.errors + 1, failure
         run.finished_at = timezone.now()
         run.save()
         if not isinstance(exc, ProcessorError):

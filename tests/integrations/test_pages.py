@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 
 from integrations.models import ProcessorConnection, SyncRun, WebhookEvent
+from integrations.processors.errors import Failure
 from tests.factories.integrations import POLAR_SECRET, ProcessorConnectionFactory
 from tests.factories.workspaces import MembershipFactory
 from tests.integrations.fake_polar import FakePolar
@@ -73,13 +74,13 @@ def test_form_errors_are_shown_and_nothing_is_saved(owner_client):
 def test_test_connection_explains_a_bad_token(owner_client, workspace, fake):
     ProcessorConnectionFactory(workspace=workspace, api_base_url=fake.base_url, api_token="polar_oat_revoked")
     html = owner_client.post("/app/integrations/polar/test/", follow=True).content.decode()
-    assert "The processor refused the token" in html
+    assert Failure.TOKEN_REJECTED in html
 
 
 def test_test_connection_explains_an_unreachable_api(owner_client, workspace):
     ProcessorConnectionFactory(workspace=workspace, api_base_url="http://127.0.0.1:9/v1")
     html = owner_client.post("/app/integrations/polar/test/", follow=True).content.decode()
-    assert "Could not reach http://127.0.0.1:9/v1" in html
+    assert Failure.UNREACHABLE in html
 
 
 def test_viewers_cannot_connect_or_sync(client, workspace):

@@ -15,6 +15,7 @@ from integrations.models import (
     SyncRun,
 )
 from integrations.models.ledger import TERMINAL_SUBSCRIPTION_STATUSES
+from integrations.processors.errors import Failure
 from integrations.processors.http import HttpClient
 from integrations.processors.polar import mapping
 from integrations.processors.polar.adapter import OPEN_SUBSCRIPTION_STATUSES
@@ -124,7 +125,7 @@ def test_failed_run_keeps_the_watermark_and_records_the_error(fake, connection):
     run = reconcile(connection)
     assert run.status == "failed"
     assert run.errors == 1
-    assert "500" in run.last_error
+    assert run.last_error == Failure.PROCESSOR_ERROR
     connection.refresh_from_db()
     assert connection.reconciled_through == before
     assert connection.sync_locked_until is None
@@ -135,7 +136,7 @@ def test_bad_token_fails_clearly(fake, connection):
     connection.refresh_from_db()
     run = reconcile(connection)
     assert run.status == "failed"
-    assert "401" in run.last_error
+    assert run.last_error == Failure.TOKEN_REJECTED
 
 
 def test_one_run_per_connection_at_a_time(fake, connection):
@@ -326,7 +327,9 @@ def test_subscriptions_asked_for_again_are_bounded_per_run(fake, connection, mon
 
 
 @pytest.mark.parametrize(("answer", "error"), [("unknown status", "status 'frozen'"), ("gone", "is gone from the API")])
-def test_a_subscription_the_api_cannot_give_back_is_an_error_of_the_run_not_its_end(fake, connection, answer, error):
+def test_a_subscription_the_api_cannot_give_back_is_an_error_of_the_run_not_its_end(
+    fake, connection, answer, error, caplog
+):
     served = fake.add_subscription(started_at=NOW - dt.timedelta(days=200))
     stored_subscription(connection, served)
     if answer == "gone":
@@ -337,7 +340,7 @@ def test_a_subscription_the_api_cannot_give_back_is_an_error_of_the_run_not_its_
     run = reconcile(connection)
 
     assert (run.status, run.errors, Subscription.objects.get().status) == ("succeeded", 1, "active")
-    assert served["id"] in run.last_error
-    assert error in run.last_error
+    assert run.last_error == Failure.UNREADABLE  # what the processor said is for the log only
+    assert served["id"] in caplog.text and error in caplog.text
     connection.refresh_from_db()
     assert connection.reconciled_through == NOW

@@ -249,6 +249,11 @@ WEBHOOK_GROUP_COMMIT = env.bool("WEBHOOK_GROUP_COMMIT", default=True)
 # Processed and ignored deliveries are deleted from the inbox after this many days (a daily job).
 WEBHOOK_INBOX_RETENTION_DAYS = env.int("WEBHOOK_INBOX_RETENTION_DAYS", default=30)
 
+# Hosts (`host` or `host:port`) a connection's API base URL may name outside DEBUG besides the
+# processor's own production and sandbox APIs: local fakes, tests, a proxy. http is allowed for these.
+# See integrations/processors/api_urls.py.
+PROCESSOR_API_HOSTS = env.list("PROCESSOR_API_HOSTS", default=[])
+
 # --- Pixel ---------------------------------------------------------------------------------------
 PIXEL_RATE_LIMIT_PER_MINUTE = env.int("PIXEL_RATE_LIMIT_PER_MINUTE", default=600)  # per client IP and workspace
 # Proxies in front of the web process that append to X-Forwarded-For (0: use the socket address).

@@ -30,6 +30,8 @@ CSRF_COOKIE_SECURE = False
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 STATIC_ROOT = None  # static files come from the finders; no collectstatic in tests
 WHITENOISE_USE_FINDERS = True
+# The local fakes of the processors' APIs (tests/integrations/fake_polar.py) listen on 127.0.0.1, any port.
+PROCESSOR_API_HOSTS = ["127.0.0.1"]
 
 # Threads other than the test's (live server, inbox writer) close their connections after each use
 # (the browser fixture closes the one Playwright's loop leaves), so the test database can be dropped.

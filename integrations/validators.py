@@ -1,0 +1,19 @@
+"""The one check of a connection's API base URL, shared by the API, the Integrations page's form and the
+admin (through ProcessorConnection.clean)."""
+
+from django.core.exceptions import ValidationError
+
+from integrations.processors.errors import ApiUrlNotAllowed
+from integrations.processors.registry import adapter_class
+
+
+def api_base_url_validate(*, processor: str, url: str) -> None:
+    try:
+        adapter = adapter_class(processor)
+    except LookupError:
+        return  # an unsupported processor is refused by connection_create
+    try:
+        adapter.api_base_url_check(url)
+    except ApiUrlNotAllowed as exc:
+        urls = " or ".join(filter(None, (adapter.default_api_base_url, adapter.sandbox_api_base_url)))
+        raise ValidationError(f"Not allowed: use {urls}.", code="not_allowed") from exc
