@@ -1,5 +1,6 @@
 """REST API (CONTRACTS.md §5): connections, orders, subscriptions. Thin: parse, one call, render."""
 
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -12,6 +13,7 @@ from rest_framework.exceptions import APIException, NotFound
 from rest_framework.response import Response
 
 from integrations.models import Processor, SubscriptionStatus, SyncRun
+from integrations.processors.registry import ADAPTERS
 from integrations.selectors import (
     connection_get,
     connection_health,
@@ -20,17 +22,27 @@ from integrations.selectors import (
     order_list,
     subscription_list,
 )
-from integrations.services.connections import connection_create
+from integrations.services.connections import ConnectionExists, connection_create
 from integrations.services.reconcile import SyncRunThrottled, sync_run_request
 from trackrev.common.errors import ApplicationError
 from trackrev.common.money import money_format
-from trackrev.workspaces.apis import WorkspaceApiView
-from trackrev.workspaces.pagination import StandardPagination
+from trackrev.workspaces.apis import WorkspaceApiView, WorkspaceListApiView
+from trackrev.workspaces.openapi import ErrorSerializer
+from trackrev.workspaces.serializer_fields import ApiDateField, StrictCharField
 
 
 class Refused(APIException):
     status_code = 400
     default_code = "invalid"
+
+
+class Conflict(APIException):
+    status_code = 409
+    default_code = "conflict"
+
+
+# Trimmed, a blank secret is refused: the schema says so with a pattern.
+NOT_BLANK = RegexValidator(r"\S", "May not be blank.")
 
 
 class SyncRunSerializer(serializers.ModelSerializer):
@@ -95,11 +107,11 @@ class ConnectionOutputSerializer(serializers.Serializer):
 
 
 class ConnectionCreateInputSerializer(serializers.Serializer):
-    processor = serializers.ChoiceField(choices=Processor.choices)
-    api_token = serializers.CharField(max_length=500, trim_whitespace=True)
-    webhook_secret = serializers.CharField(max_length=500, trim_whitespace=True)
+    processor = serializers.ChoiceField(choices=sorted(ADAPTERS), help_text="The processors supported so far.")
+    api_token = StrictCharField(max_length=500, validators=[NOT_BLANK])
+    webhook_secret = StrictCharField(max_length=500, validators=[NOT_BLANK])
     api_base_url = serializers.URLField(required=False, allow_blank=True, max_length=300)
-    options = serializers.DictField(required=False, child=serializers.CharField(max_length=200))
+    options = serializers.DictField(required=False, child=StrictCharField(max_length=200, allow_blank=True))
 
 
 class ConnectionCreatedSerializer(serializers.Serializer):
@@ -109,18 +121,19 @@ class ConnectionCreatedSerializer(serializers.Serializer):
     status = serializers.CharField()
 
 
-class ConnectionListCreateApi(WorkspaceApiView):
+class ConnectionListCreateApi(WorkspaceListApiView):
     InputSerializer = ConnectionCreateInputSerializer
 
     @extend_schema(responses=ConnectionOutputSerializer(many=True), summary="Processor connections and their health")
     def get(self, request):
-        paginator = StandardPagination()
-        page = paginator.paginate_queryset(connection_list(workspace=self.workspace), request, view=self)
-        return paginator.get_paginated_response(ConnectionOutputSerializer(page, many=True).data)
+        return self.paginated_response(connection_list(workspace=self.workspace), ConnectionOutputSerializer)
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: ConnectionCreatedSerializer},
+        responses={
+            201: ConnectionCreatedSerializer,
+            409: OpenApiResponse(ErrorSerializer, description="The workspace already has a connection to it."),
+        },
         summary="Connect a processor (secrets are stored encrypted and never returned)",
     )
     def post(self, request):
@@ -128,6 +141,8 @@ class ConnectionListCreateApi(WorkspaceApiView):
         serializer.is_valid(raise_exception=True)
         try:
             connection = connection_create(workspace=self.workspace, **serializer.validated_data)
+        except ConnectionExists as error:
+            raise Conflict(error.message) from error
         except ApplicationError as error:
             raise Refused(error.message) from error
         body = {
@@ -156,8 +171,7 @@ class ConnectionSyncApi(WorkspaceApiView):
                 "SyncQueued", {"sync_run": serializers.IntegerField(), "status": serializers.CharField()}
             ),
             429: OpenApiResponse(
-                inline_serializer("SyncTooSoon", {"detail": serializers.CharField()}),
-                description="The connection's last run ended less than a minute ago.",
+                ErrorSerializer, description="The connection's last run ended less than a minute ago."
             ),
         },
         parameters=[
@@ -215,8 +229,8 @@ class OrderOutputSerializer(serializers.Serializer):
 
 class OrderFilterSerializer(serializers.Serializer):
     processor = serializers.ChoiceField(choices=Processor.choices, required=False)
-    start = serializers.DateField(required=False)
-    end = serializers.DateField(required=False)
+    start = ApiDateField(required=False, help_text="First day placed (UTC), inclusive.")
+    end = ApiDateField(required=False, help_text="Last day placed (UTC), inclusive; not before `start`.")
 
     def validate(self, attrs):
         if attrs.get("start") and attrs.get("end") and attrs["start"] > attrs["end"]:
@@ -224,7 +238,7 @@ class OrderFilterSerializer(serializers.Serializer):
         return attrs
 
 
-class OrderListApi(WorkspaceApiView):
+class OrderListApi(WorkspaceListApiView):
     """Subclass and replace `OutputSerializer` (and `get_queryset`) to extend the rows."""
 
     OutputSerializer = OrderOutputSerializer
@@ -235,13 +249,8 @@ class OrderListApi(WorkspaceApiView):
 
     @extend_schema(parameters=[OrderFilterSerializer], responses=OrderOutputSerializer(many=True), summary="Orders")
     def get(self, request):
-        filters = self.FilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        paginator = StandardPagination()
-        page = paginator.paginate_queryset(self.get_queryset(filters.validated_data), request, view=self)
-        return paginator.get_paginated_response(
-            self.OutputSerializer(page, many=True, context={"request": request}).data
-        )
+        filters = self.query(self.FilterSerializer)
+        return self.paginated_response(self.get_queryset(filters), self.OutputSerializer, context={"request": request})
 
 
 class SubscriptionFilterSerializer(serializers.Serializer):
@@ -260,7 +269,7 @@ class SubscriptionOutputSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField(source="source_updated_at")
 
 
-class SubscriptionListApi(WorkspaceApiView):
+class SubscriptionListApi(WorkspaceListApiView):
     FilterSerializer = SubscriptionFilterSerializer
     OutputSerializer = SubscriptionOutputSerializer
 
@@ -270,10 +279,5 @@ class SubscriptionListApi(WorkspaceApiView):
         summary="Subscriptions",
     )
     def get(self, request):
-        filters = self.FilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        paginator = StandardPagination()
-        page = paginator.paginate_queryset(
-            subscription_list(workspace=self.workspace, **filters.validated_data), request, view=self
-        )
-        return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
+        filters = self.query(self.FilterSerializer)
+        return self.paginated_response(subscription_list(workspace=self.workspace, **filters), self.OutputSerializer)

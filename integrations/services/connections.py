@@ -12,6 +12,10 @@ from trackrev.common.errors import ApplicationError
 from trackrev.workspaces.models import Workspace
 
 
+class ConnectionExists(ApplicationError):
+    """The workspace already has a connection to this processor."""
+
+
 @transaction.atomic
 def connection_create(
     *,
@@ -37,7 +41,7 @@ def connection_create(
                 options=options or {},
             )
     except IntegrityError:
-        raise ApplicationError(f"This workspace already has a {processor} connection.") from None
+        raise ConnectionExists(f"This workspace already has a {processor} connection.") from None
     sync_run_queue(connection=connection, kind=SyncRunKind.BACKFILL)
     return connection
 
