@@ -19,6 +19,7 @@ from integrations.apis import OrderListApi, OrderOutputSerializer
 from integrations.models import Processor
 from trackrev.common.money import money_format
 from trackrev.workspaces.apis import WorkspaceApiView
+from trackrev.workspaces.serializer_fields import ApiDateField
 
 MAX_RANGE_DAYS = 731
 
@@ -29,8 +30,14 @@ def conversions_format(millionths: int) -> str:
 
 
 class ReportInputSerializer(serializers.Serializer):
-    start = serializers.DateField(required=False)
-    end = serializers.DateField(required=False)
+    start = ApiDateField(
+        required=False,
+        help_text=f"First day, inclusive, in the workspace's time zone; at most {MAX_RANGE_DAYS} days before `end`.",
+    )
+    end = ApiDateField(
+        required=False,
+        help_text="Last day, inclusive; not before `start`. Default: today, or `start` if that is later.",
+    )
     model = serializers.ChoiceField(choices=MODELS, required=False)
     processor = serializers.ChoiceField(choices=Processor.choices, required=False)
 
@@ -56,7 +63,12 @@ class ChannelsInputSerializer(ReportInputSerializer):
 
 class RevenueDailyInputSerializer(ReportInputSerializer):
     default_days = 10
-    days = serializers.IntegerField(required=False, min_value=1, max_value=MAX_RANGE_DAYS)
+    days = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_RANGE_DAYS,
+        help_text="The last `days` days, ending today (default 10). Not together with `start` or `end`.",
+    )
 
     def validate(self, attrs):
         if "days" in attrs and ("start" in attrs or "end" in attrs):
@@ -110,9 +122,7 @@ class ReportChannelsApi(WorkspaceApiView):
         summary="Visitors, conversions and revenue per channel",
     )
     def get(self, request):
-        params = ChannelsInputSerializer(data=request.query_params, context={"workspace": self.workspace})
-        params.is_valid(raise_exception=True)
-        p = params.validated_data
+        p = self.query(ChannelsInputSerializer, workspace=self.workspace)
         report = channel_report(
             workspace=self.workspace,
             start=p["start"],
@@ -159,9 +169,7 @@ class ReportRevenueDailyApi(WorkspaceApiView):
         summary="Attributed revenue per day, zero-filled, oldest first",
     )
     def get(self, request):
-        params = RevenueDailyInputSerializer(data=request.query_params, context={"workspace": self.workspace})
-        params.is_valid(raise_exception=True)
-        p = params.validated_data
+        p = self.query(RevenueDailyInputSerializer, workspace=self.workspace)
         currency = self.workspace.reporting_currency
         days = revenue_daily(
             workspace=self.workspace, start=p["start"], end=p["end"], model=p["model"], processor=p["processor"]

@@ -1,6 +1,7 @@
 """REST API (CONTRACTS.md §5): connections, orders, subscriptions. Thin: parse, one call, render."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -13,6 +14,7 @@ from rest_framework.exceptions import APIException, NotFound
 from rest_framework.response import Response
 
 from integrations.models import Processor, SubscriptionStatus, SyncRun
+from integrations.processors.registry import ADAPTERS
 from integrations.selectors import (
     connection_get,
     connection_health,
@@ -21,18 +23,28 @@ from integrations.selectors import (
     order_list,
     subscription_list,
 )
-from integrations.services.connections import connection_create
+from integrations.services.connections import ConnectionExists, connection_create
 from integrations.services.reconcile import SyncRunThrottled, sync_run_request
 from integrations.validators import api_base_url_validate
 from trackrev.common.errors import ApplicationError
 from trackrev.common.money import money_format
-from trackrev.workspaces.apis import WorkspaceApiView
-from trackrev.workspaces.pagination import StandardPagination
+from trackrev.workspaces.apis import WorkspaceApiView, WorkspaceListApiView
+from trackrev.workspaces.openapi import ErrorSerializer
+from trackrev.workspaces.serializer_fields import ApiDateField, StrictCharField
 
 
 class Refused(APIException):
     status_code = 400
     default_code = "invalid"
+
+
+class Conflict(APIException):
+    status_code = 409
+    default_code = "conflict"
+
+
+# Trimmed, a blank secret is refused: the schema says so with a pattern.
+NOT_BLANK = RegexValidator(r"\S", "May not be blank.")
 
 
 class SyncRunSerializer(serializers.ModelSerializer):
@@ -97,9 +109,9 @@ class ConnectionOutputSerializer(serializers.Serializer):
 
 
 class ConnectionCreateInputSerializer(serializers.Serializer):
-    processor = serializers.ChoiceField(choices=Processor.choices)
-    api_token = serializers.CharField(max_length=500, trim_whitespace=True)
-    webhook_secret = serializers.CharField(max_length=500, trim_whitespace=True)
+    processor = serializers.ChoiceField(choices=sorted(ADAPTERS), help_text="The processors supported so far.")
+    api_token = StrictCharField(max_length=500, validators=[NOT_BLANK])
+    webhook_secret = StrictCharField(max_length=500, validators=[NOT_BLANK])
     api_base_url = serializers.URLField(
         required=False,
         allow_blank=True,
@@ -107,7 +119,7 @@ class ConnectionCreateInputSerializer(serializers.Serializer):
         help_text="Default: the processor's production API. Otherwise its sandbox API, or a host the operator "
         "lists in PROCESSOR_API_HOSTS (anything else: 400).",
     )
-    options = serializers.DictField(required=False, child=serializers.CharField(max_length=200))
+    options = serializers.DictField(required=False, child=StrictCharField(max_length=200, allow_blank=True))
 
     def validate(self, data):
         if data.get("api_base_url"):
@@ -125,18 +137,19 @@ class ConnectionCreatedSerializer(serializers.Serializer):
     status = serializers.CharField()
 
 
-class ConnectionListCreateApi(WorkspaceApiView):
+class ConnectionListCreateApi(WorkspaceListApiView):
     InputSerializer = ConnectionCreateInputSerializer
 
     @extend_schema(responses=ConnectionOutputSerializer(many=True), summary="Processor connections and their health")
     def get(self, request):
-        paginator = StandardPagination()
-        page = paginator.paginate_queryset(connection_list(workspace=self.workspace), request, view=self)
-        return paginator.get_paginated_response(ConnectionOutputSerializer(page, many=True).data)
+        return self.paginated_response(connection_list(workspace=self.workspace), ConnectionOutputSerializer)
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: ConnectionCreatedSerializer},
+        responses={
+            201: ConnectionCreatedSerializer,
+            409: OpenApiResponse(ErrorSerializer, description="The workspace already has a connection to it."),
+        },
         summary="Connect a processor (secrets are stored encrypted and never returned)",
     )
     def post(self, request):
@@ -144,6 +157,8 @@ class ConnectionListCreateApi(WorkspaceApiView):
         serializer.is_valid(raise_exception=True)
         try:
             connection = connection_create(workspace=self.workspace, **serializer.validated_data)
+        except ConnectionExists as error:
+            raise Conflict(error.message) from error
         except ApplicationError as error:
             raise Refused(error.message) from error
         body = {
@@ -172,8 +187,7 @@ class ConnectionSyncApi(WorkspaceApiView):
                 "SyncQueued", {"sync_run": serializers.IntegerField(), "status": serializers.CharField()}
             ),
             429: OpenApiResponse(
-                inline_serializer("SyncTooSoon", {"detail": serializers.CharField()}),
-                description="The connection's last run ended less than a minute ago.",
+                ErrorSerializer, description="The connection's last run ended less than a minute ago."
             ),
         },
         parameters=[
@@ -231,8 +245,8 @@ class OrderOutputSerializer(serializers.Serializer):
 
 class OrderFilterSerializer(serializers.Serializer):
     processor = serializers.ChoiceField(choices=Processor.choices, required=False)
-    start = serializers.DateField(required=False)
-    end = serializers.DateField(required=False)
+    start = ApiDateField(required=False, help_text="First day placed (UTC), inclusive.")
+    end = ApiDateField(required=False, help_text="Last day placed (UTC), inclusive; not before `start`.")
 
     def validate(self, attrs):
         if attrs.get("start") and attrs.get("end") and attrs["start"] > attrs["end"]:
@@ -240,7 +254,7 @@ class OrderFilterSerializer(serializers.Serializer):
         return attrs
 
 
-class OrderListApi(WorkspaceApiView):
+class OrderListApi(WorkspaceListApiView):
     """Subclass and replace `OutputSerializer` (and `get_queryset`) to extend the rows."""
 
     OutputSerializer = OrderOutputSerializer
@@ -251,13 +265,8 @@ class OrderListApi(WorkspaceApiView):
 
     @extend_schema(parameters=[OrderFilterSerializer], responses=OrderOutputSerializer(many=True), summary="Orders")
     def get(self, request):
-        filters = self.FilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        paginator = StandardPagination()
-        page = paginator.paginate_queryset(self.get_queryset(filters.validated_data), request, view=self)
-        return paginator.get_paginated_response(
-            self.OutputSerializer(page, many=True, context={"request": request}).data
-        )
+        filters = self.query(self.FilterSerializer)
+        return self.paginated_response(self.get_queryset(filters), self.OutputSerializer, context={"request": request})
 
 
 class SubscriptionFilterSerializer(serializers.Serializer):
@@ -276,7 +285,7 @@ class SubscriptionOutputSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField(source="source_updated_at")
 
 
-class SubscriptionListApi(WorkspaceApiView):
+class SubscriptionListApi(WorkspaceListApiView):
     FilterSerializer = SubscriptionFilterSerializer
     OutputSerializer = SubscriptionOutputSerializer
 
@@ -286,10 +295,5 @@ class SubscriptionListApi(WorkspaceApiView):
         summary="Subscriptions",
     )
     def get(self, request):
-        filters = self.FilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        paginator = StandardPagination()
-        page = paginator.paginate_queryset(
-            subscription_list(workspace=self.workspace, **filters.validated_data), request, view=self
-        )
-        return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
+        filters = self.query(self.FilterSerializer)
+        return self.paginated_response(subscription_list(workspace=self.workspace, **filters), self.OutputSerializer)

@@ -1,6 +1,5 @@
 """POST /webhooks/<processor>/<workspace>: verify on the raw bytes, store, answer 202 (CONTRACTS.md §4)."""
 
-import json
 import logging
 
 from django.db import transaction
@@ -13,6 +12,7 @@ from integrations.processors.registry import ADAPTERS, get_adapter
 from integrations.processors.signing import request_headers
 from integrations.services.inbox import InboxUnavailable
 from integrations.services.webhooks import KEPT_HEADERS, webhook_connection_get, webhook_event_receive
+from trackrev.common.strict_json import JsonInvalid, json_loads_strict
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +51,8 @@ def webhook_receive(request, processor: str, workspace: str):
         logger.warning("webhook signature rejected for connection %s: %s", connection.pk, exc)
         return _status(401, "Invalid signature.")
     try:
-        payload = json.loads(body.decode("utf-8"))
-    except ValueError:  # includes UnicodeDecodeError
+        payload = json_loads_strict(body)
+    except JsonInvalid:
         payload = None
     if not isinstance(payload, dict):
         return _status(400, "Body is not a JSON object.")

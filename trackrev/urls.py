@@ -60,3 +60,6 @@ urlpatterns = [
     path("app/", include(app)),
     *accounts,
 ]
+
+handler404 = "trackrev.error_views.not_found"
+handler500 = "trackrev.error_views.server_error"

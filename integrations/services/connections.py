@@ -15,6 +15,10 @@ from trackrev.workspaces.models import Workspace
 logger = logging.getLogger(__name__)
 
 
+class ConnectionExists(ApplicationError):
+    """The workspace already has a connection to this processor."""
+
+
 @transaction.atomic
 def connection_create(
     *,
@@ -42,7 +46,7 @@ def connection_create(
         with transaction.atomic():
             connection.save(force_insert=True)
     except IntegrityError:
-        raise ApplicationError(f"This workspace already has a {processor} connection.") from None
+        raise ConnectionExists(f"This workspace already has a {processor} connection.") from None
     sync_run_queue(connection=connection, kind=SyncRunKind.BACKFILL)
     return connection
 

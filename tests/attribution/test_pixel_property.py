@@ -7,7 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from attribution.models import Identity, Touch, Visitor
-from tests.attribution.pixel_helpers import post
+from tests.attribution.pixel_helpers import hit, post
+from tests.hostile import hostile_bodies
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +69,19 @@ def test_collect_never_fails_and_refusals_store_nothing(client, workspace, body)
 def test_any_oversized_body_is_413(client, workspace, size):
     assert post(client, None, raw=b"{" + b" " * (size - 2) + b"}").status_code == 413
     assert not Touch.objects.exists()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_hostile_bodies_never_fail_and_refusals_store_nothing(client, workspace, data):
+    """A hit with one field made hostile, or a hostile body: a 4xx that stores nothing, or (a field
+    hostile only in type, like `"r": null`) a hit recorded; never a 5xx."""
+    body = data.draw(hostile_bodies(hit(workspace, k="id", e="a@b.co")))
+    for model in (Touch, Visitor, Identity):
+        model.objects.all().delete()
+
+    response = post(client, None, raw=body)
+
+    assert response.status_code in (204, 400, 413)
+    if response.status_code != 204:
+        assert (Touch.objects.count(), Visitor.objects.count(), Identity.objects.count()) == (0, 0, 0)

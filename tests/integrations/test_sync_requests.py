@@ -156,7 +156,7 @@ def test_the_schema_documents_the_429(client):
     schema = yaml.safe_load(client.get("/api/v1/schema/").content)
 
     responses = schema["paths"]["/api/v1/integrations/{connection_id}/sync/"]["post"]["responses"]
-    assert set(responses) == {"202", "429"}
+    assert set(responses) == {"202", "401", "404", "429"}
     assert "Retry-After" in responses["429"]["headers"]
 
 

@@ -3,6 +3,7 @@ import re
 import pytest
 import yaml
 from django.core.management import call_command
+from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 pytestmark = pytest.mark.django_db
@@ -43,3 +44,50 @@ def test_error_format_is_detail():
 
     assert response.status_code == 401
     assert list(response.json()) == ["detail"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/integrations/abc/", "/api/v1/nothing-here/", "/api/v2/"])
+def test_unmatched_urls_under_api_are_json_404(path):
+    response = APIClient().get(path)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_unmatched_urls_elsewhere_keep_the_html_404(client):
+    response = client.get("/app/nothing-here/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_schema_declares_pages_errors_and_date_bounds():
+    schema = SchemaGenerator().get_schema(public=True)
+    components = schema["components"]["schemas"]
+
+    orders = schema["paths"]["/api/v1/orders/"]["get"]
+    page = components[orders["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]]
+    assert {"count", "next", "previous", "results"} <= set(page["properties"])
+    assert {"400", "401", "404"} <= set(orders["responses"])
+    start = next(p for p in orders["parameters"] if p["name"] == "start")["schema"]
+    assert start["format"] == "date" and start["pattern"]
+    page_size = next(p for p in orders["parameters"] if p["name"] == "page_size")["schema"]
+    assert (page_size["minimum"], page_size["maximum"]) == (1, 200)
+    assert components["Error"]["required"] == ["detail"]
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            assert "401" in operation["responses"], (method, path)
+
+
+@pytest.mark.parametrize("page_size", ["0", "201", "abc", "-1"])
+def test_page_size_out_of_range_is_400(api_client, page_size):
+    response = api_client.get(f"/api/v1/orders/?page_size={page_size}")
+
+    assert response.status_code == 400
+    assert "page_size" in response.json()
+
+
+@pytest.mark.parametrize("query", ["start=", "end=1969-12-31", "start=3000-01-01", "start=2026-11-02&end=2026-11-01"])
+def test_orders_filter_refuses_what_the_schema_refuses(api_client, query):
+    assert api_client.get(f"/api/v1/orders/?{query}").status_code == 400

@@ -184,8 +184,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["trackrev.workspaces.permissions.HasWorkspaceApiKey"],
     "DEFAULT_PAGINATION_CLASS": "trackrev.workspaces.pagination.StandardPagination",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PARSER_CLASSES": ["trackrev.workspaces.parsers.StrictJSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "trackrev.workspaces.openapi.ApiAutoSchema",
     "PAGE_SIZE": 50,
 }
 SPECTACULAR_SETTINGS = {

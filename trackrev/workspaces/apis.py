@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from trackrev.workspaces.models import Workspace
+from trackrev.workspaces.pagination import StandardPagination
 
 
 class WorkspaceApiView(APIView):
@@ -14,6 +15,25 @@ class WorkspaceApiView(APIView):
     @property
     def workspace(self) -> Workspace:
         return self.request.auth.workspace
+
+    def query(self, serializer_class, **context) -> dict:
+        """The query parameters, validated (400 otherwise). Read as a plain dict, not as form input: an
+        empty value (`?start=`) is then invalid, as the schema says, instead of quietly absent."""
+        serializer = serializer_class(data=self.request.query_params.dict(), context=context)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+class WorkspaceListApiView(WorkspaceApiView):
+    """A list view: answers one page, `{"count", "next", "previous", "results"}`, as its schema says
+    (drf-spectacular reads `pagination_class`)."""
+
+    pagination_class = StandardPagination
+
+    def paginated_response(self, queryset, serializer_class, **kwargs) -> Response:
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(queryset, self.request, view=self)
+        return paginator.get_paginated_response(serializer_class(page, many=True, **kwargs).data)
 
 
 class WorkspaceGetApi(WorkspaceApiView):
