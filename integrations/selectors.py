@@ -17,6 +17,7 @@ from integrations.models import (
     WebhookEvent,
     WebhookEventStatus,
 )
+from trackrev.common.days import day_start
 from trackrev.workspaces.models import Workspace
 
 
@@ -64,13 +65,14 @@ def connection_health(*, connection: ProcessorConnection) -> ConnectionHealth:
 def order_list(
     *, workspace: Workspace, processor: str = "", start: dt.date | None = None, end: dt.date | None = None
 ) -> QuerySet[Order]:
+    """Newest first; `start` and `end` are days of the workspace's time zone, as in the reports."""
     orders = Order.objects.filter(workspace=workspace)
     if processor:
         orders = orders.filter(processor=processor)
     if start:
-        orders = orders.filter(placed_at__date__gte=start)
+        orders = orders.filter(placed_at__gte=day_start(start, workspace.timezone))
     if end:
-        orders = orders.filter(placed_at__date__lte=end)
+        orders = orders.filter(placed_at__lt=day_start(end + dt.timedelta(days=1), workspace.timezone))
     return orders.order_by("-placed_at", "-id")
 
 
