@@ -40,9 +40,11 @@ class WebhookEventAdmin(admin.ModelAdmin):
 
     @admin.action(description="Reprocess the selected deliveries")
     def reprocess(self, request, queryset):
-        for event in queryset:
-            webhook_event_reprocess(event=event)
-        self.message_user(request, f"Queued {queryset.count()} deliveries for processing.", messages.SUCCESS)
+        busy = sum(not webhook_event_reprocess(event=event) for event in queryset)
+        message = f"Queued {queryset.count()} deliveries for processing."
+        if busy:
+            message += f" {busy} of them are being processed right now: they are processed again once done."
+        self.message_user(request, message, messages.SUCCESS)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
