@@ -19,6 +19,7 @@ from integrations.selectors import (
     connection_webhook_url,
     order_list,
     subscription_list,
+    subscription_visitors_of,
 )
 from integrations.services.connections import connection_create
 from integrations.services.reconcile import SyncRunThrottled, sync_run_request
@@ -256,8 +257,12 @@ class SubscriptionOutputSerializer(serializers.Serializer):
     status = serializers.CharField()
     current_period_end = serializers.DateTimeField(allow_null=True)
     cancel_at_period_end = serializers.BooleanField()
-    visitor_id = serializers.CharField()
+    visitor_id = serializers.SerializerMethodField()
     updated_at = serializers.DateTimeField(source="source_updated_at")
+
+    def get_visitor_id(self, obj) -> str:
+        """Bound through the subscription's own metadata, its customer or its first order (not only its own)."""
+        return self.context["visitors"][obj.pk]
 
 
 class SubscriptionListApi(WorkspaceApiView):
@@ -276,4 +281,7 @@ class SubscriptionListApi(WorkspaceApiView):
         page = paginator.paginate_queryset(
             subscription_list(workspace=self.workspace, **filters.validated_data), request, view=self
         )
-        return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
+        visitors = subscription_visitors_of(subscriptions=page)
+        return paginator.get_paginated_response(
+            self.OutputSerializer(page, many=True, context={"visitors": visitors}).data
+        )

@@ -1,6 +1,7 @@
 """Reads for the API, the pages and the commands. Every list is scoped to one workspace."""
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from integrations.models import (
     WebhookEvent,
     WebhookEventStatus,
 )
+from integrations.services.ledger import subscription_visitors
 from trackrev.common.days import day_start
 from trackrev.workspaces.models import Workspace
 
@@ -74,6 +76,14 @@ def order_list(
     if end:
         orders = orders.filter(placed_at__lt=day_start(end + dt.timedelta(days=1), workspace.timezone))
     return orders.order_by("-placed_at", "-id")
+
+
+def subscription_visitors_of(*, subscriptions: Iterable[Subscription]) -> dict[int, str]:
+    """Subscription id → the visitor bound to it as the ledger matches its orders: through its earliest
+    order that names one, its own metadata or its customer's."""
+    subscriptions = list(subscriptions)
+    visitors = subscription_visitors(keys=[(s.connection_id, s.external_id) for s in subscriptions])
+    return {s.pk: visitors[(s.connection_id, s.external_id)] for s in subscriptions}
 
 
 def subscription_list(*, workspace: Workspace, processor: str = "", status: str = "") -> QuerySet[Subscription]:
