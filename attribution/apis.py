@@ -10,7 +10,14 @@ from rest_framework.response import Response
 
 from attribution.credit_models import MODELS, WEIGHT_SCALE
 from attribution.models import Credit
-from attribution.selectors.reports import GROUP_BY, channel_report, revenue_daily, served_version, workspace_today
+from attribution.selectors.reports import (
+    GROUP_BY,
+    REPORT_CURRENCY,
+    channel_report,
+    revenue_daily,
+    served_version,
+    workspace_today,
+)
 from integrations.apis import OrderListApi, OrderOutputSerializer
 from integrations.models import Processor
 from trackrev.common.money import money_format
@@ -117,7 +124,7 @@ class ReportChannelsApi(WorkspaceApiView):
             processor=p["processor"],
             group_by=p["group_by"],
         )
-        currency = self.workspace.reporting_currency
+        currency = REPORT_CURRENCY
         rows = [
             {
                 p["group_by"]: row.name,
@@ -158,7 +165,7 @@ class ReportRevenueDailyApi(WorkspaceApiView):
         params = RevenueDailyInputSerializer(data=request.query_params, context={"workspace": self.workspace})
         params.is_valid(raise_exception=True)
         p = params.validated_data
-        currency = self.workspace.reporting_currency
+        currency = REPORT_CURRENCY
         days = revenue_daily(
             workspace=self.workspace, start=p["start"], end=p["end"], model=p["model"], processor=p["processor"]
         )

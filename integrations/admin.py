@@ -14,6 +14,7 @@ from integrations.models import (
 )
 from integrations.selectors import subscription_visitors_of
 from integrations.services.webhooks import webhook_event_reprocess
+from trackrev.common.money import money_display
 
 
 @admin.register(ProcessorConnection)
@@ -59,9 +60,17 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
-    list_display = ["placed_at", "processor", "external_id", "kind", "status", "currency", "amount_minor", "matched_by"]
-    list_filter = ["processor", "kind", "status", "matched_by", "first_seen_via"]
+    list_display = ["placed_at", "processor", "external_id", "kind", "status", "amount", "refunded", "matched_by"]
+    list_filter = ["processor", "kind", "status", "matched_by", "first_seen_via", "currency"]
     search_fields = ["external_id", "visitor_id"]
+
+    @admin.display(description="Amount", ordering="amount_minor")
+    def amount(self, obj):
+        return money_display(obj.amount_minor, obj.currency)
+
+    @admin.display(description="Refunded")
+    def refunded(self, obj):
+        return money_display(obj.refunded_minor, obj.currency) if obj.refunded_minor else "—"
 
 
 class SubscriptionChangeList(ChangeList):
@@ -92,7 +101,11 @@ class SubscriptionAdmin(ReadOnlyAdmin):
 
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdmin):
-    list_display = ["refunded_at", "external_id", "order_external_id", "status", "currency", "amount_minor"]
+    list_display = ["refunded_at", "external_id", "order_external_id", "status", "amount"]
+
+    @admin.display(description="Amount", ordering="amount_minor")
+    def amount(self, obj):
+        return money_display(obj.amount_minor, obj.currency)
 
 
 @admin.register(Customer)

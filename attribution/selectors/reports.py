@@ -18,6 +18,8 @@ from attribution.services.visitors import touches_with_visitor_numbers
 from trackrev.common.days import day_start
 from trackrev.workspaces.models import Workspace
 
+# Rollups hold USD minor units (each order at the ECB rate of its date): reports are in USD, whatever else.
+REPORT_CURRENCY = "USD"
 GROUP_BY = ("channel", "channel_group", "campaign")
 NOT_SET = "(not set)"  # an empty campaign, as analytics tools show it
 
