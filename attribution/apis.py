@@ -13,7 +13,14 @@ from attribution.credit_models import MODELS, WEIGHT_SCALE
 from attribution.models import Credit, IdentitySource
 from attribution.models.pixel import VISITOR_ID_MAX
 from attribution.pixel.wire import EMAIL_MAX, VISITOR_ID
-from attribution.selectors.reports import GROUP_BY, channel_report, revenue_daily, served_version, workspace_today
+from attribution.selectors.reports import (
+    GROUP_BY,
+    REPORT_CURRENCY,
+    channel_report,
+    revenue_daily,
+    served_version,
+    workspace_today,
+)
 from attribution.services.pixel import identity_bind
 from integrations.apis import OrderListApi, OrderOutputSerializer
 from integrations.models import Processor
@@ -131,7 +138,7 @@ class ReportChannelsApi(WorkspaceApiView):
             processor=p["processor"],
             group_by=p["group_by"],
         )
-        currency = self.workspace.reporting_currency
+        currency = REPORT_CURRENCY
         rows = [
             {
                 p["group_by"]: row.name,
@@ -170,7 +177,7 @@ class ReportRevenueDailyApi(WorkspaceApiView):
     )
     def get(self, request):
         p = self.query(RevenueDailyInputSerializer, workspace=self.workspace)
-        currency = self.workspace.reporting_currency
+        currency = REPORT_CURRENCY
         days = revenue_daily(
             workspace=self.workspace, start=p["start"], end=p["end"], model=p["model"], processor=p["processor"]
         )

@@ -1,4 +1,4 @@
-"""The attribution models as pure functions: touches in, weights and money shares out.
+"""The attribution models as pure functions: touches in, weights out (and money split by weight).
 
 Weights are integers in millionths (`WEIGHT_SCALE`) that sum to exactly one per conversion, so
 stored credits and rollups add up without rounding drift; money is split in integer minor units by
@@ -9,7 +9,6 @@ No Django here: the engine, the order page and the tests share these functions.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from fractions import Fraction
 
 WEIGHT_SCALE = 1_000_000
@@ -24,6 +23,9 @@ POSITION_BASED = "position_based"
 TIME_DECAY = "time_decay"
 MODELS = (LAST_TOUCH, FIRST_TOUCH, LINEAR, POSITION_BASED, TIME_DECAY)
 
+ChannelKey = tuple[str, str, str]  # (channel, channel group, campaign)
+ModelWeights = dict[str, dict[ChannelKey, int]]  # model → channel key → millionths
+
 
 @dataclass(frozen=True)
 class Touchpoint:
@@ -32,21 +34,6 @@ class Touchpoint:
     channel_group: str = ""
     campaign: str = ""
     ref: int | None = None  # the Touch row's id, for explanations
-
-
-@dataclass(frozen=True)
-class Share:
-    """One channel's part of one conversion under one model."""
-
-    channel: str
-    channel_group: str
-    campaign: str
-    weight: int  # millionths
-    amount_minor: int
-
-    @property
-    def weight_decimal(self) -> Decimal:
-        return Decimal(self.weight) / WEIGHT_SCALE
 
 
 def largest_remainder(total: int, parts: Sequence[Fraction | int | float]) -> list[int]:
@@ -104,25 +91,18 @@ def touch_weights(model: str, touches: Sequence[Touchpoint], *, converted_at: da
     raise ValueError(f"unknown attribution model {model!r}")
 
 
-def channel_shares(
-    model: str, touches: Sequence[Touchpoint], *, converted_at: datetime, amount_minor: int
-) -> list[Share]:
-    """The conversion's credit per (channel, group, campaign) under `model`; `Unattributed` without touches.
-
-    Touches are those already inside the lookback window (see `in_window`), oldest first.
-    """
+def model_weights(touches: Sequence[Touchpoint], *, converted_at: datetime) -> ModelWeights:
+    """The conversion's weight per (channel, group, campaign) under every model; all of it to
+    `Unattributed` without touches. Touches are those already inside the lookback window (see
+    `in_window`), oldest first."""
     if not touches:
-        return [Share(UNATTRIBUTED, UNATTRIBUTED, "", WEIGHT_SCALE, amount_minor)]
-    weights: dict[tuple[str, str, str], int] = {}
-    for touch, weight in zip(touches, touch_weights(model, touches, converted_at=converted_at), strict=True):
-        if weight:
-            key = (touch.channel, touch.channel_group, touch.campaign)
-            weights[key] = weights.get(key, 0) + weight
-    return shares_from_weights(weights, amount_minor=amount_minor)
-
-
-def shares_from_weights(weights: dict[tuple[str, str, str], int], *, amount_minor: int) -> list[Share]:
-    """Money for fixed channel weights (also how a renewal reuses its first order's credit)."""
-    keys = list(weights)
-    amounts = largest_remainder(amount_minor, [weights[k] for k in keys])
-    return [Share(*key, weight=weights[key], amount_minor=amount) for key, amount in zip(keys, amounts, strict=True)]
+        return {model: {(UNATTRIBUTED, UNATTRIBUTED, ""): WEIGHT_SCALE} for model in MODELS}
+    result: ModelWeights = {}
+    for model in MODELS:
+        weights: dict[ChannelKey, int] = {}
+        for touch, weight in zip(touches, touch_weights(model, touches, converted_at=converted_at), strict=True):
+            if weight:
+                key = (touch.channel, touch.channel_group, touch.campaign)
+                weights[key] = weights.get(key, 0) + weight
+        result[model] = weights
+    return result

@@ -15,6 +15,7 @@ from attribution.credit_models import MODELS, WEIGHT_SCALE
 from attribution.forms import OrderFilterForm, ReportFilterForm
 from attribution.selectors.orders import order_explain, order_get, order_list
 from attribution.selectors.reports import (
+    REPORT_CURRENCY,
     channel_report,
     model_comparison,
     native_totals,
@@ -22,7 +23,7 @@ from attribution.selectors.reports import (
     workspace_today,
 )
 from integrations.models import Processor
-from trackrev.common.money import money_format
+from trackrev.common.money import money_display, money_format
 from trackrev.workspaces.access import MemberRequiredMixin
 from trackrev.workspaces.models import AttributionModel
 from trackrev.workspaces.views import SettingsView
@@ -58,7 +59,7 @@ def _period_label(params) -> str:
 class OverviewView(MemberRequiredMixin, View):
     def get(self, request):
         form, p = _filters(request, self.workspace)
-        currency = self.workspace.reporting_currency
+        currency = REPORT_CURRENCY
         report = channel_report(
             workspace=self.workspace,
             start=p["start"],
@@ -138,7 +139,7 @@ class OverviewExportView(MemberRequiredMixin, View):
 
     def get(self, request):
         _, p = _filters(request, self.workspace)
-        currency = self.workspace.reporting_currency
+        currency = REPORT_CURRENCY
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         filename = f"trackrev-{p['group_by']}-{p['start']}-{p['end']}{'-compare' if p['compare'] else ''}.csv"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -202,9 +203,9 @@ class OrdersView(MemberRequiredMixin, View):
                 {
                     "order": o,
                     "processor": PROCESSOR_LABELS.get(o.processor, o.processor),
-                    "amount": money_format(o.amount_minor, o.currency),
+                    "amount": money_display(o.amount_minor, o.currency),
                     "amount_usd": money_format(o.amount_usd_minor, "USD"),
-                    "refunded": money_format(o.refunded_minor, o.currency) if o.refunded_minor else "",
+                    "refunded": money_display(o.refunded_minor, o.currency) if o.refunded_minor else "",
                     "channels": [c.channel for c in o.shown_credits],
                 }
                 for o in page.object_list
@@ -224,9 +225,9 @@ class OrderDetailView(MemberRequiredMixin, View):
             "processor": PROCESSOR_LABELS.get(order.processor, order.processor),
             "explanation": explanation,
             "models": [(m, MODEL_LABELS[m]) for m in MODELS],
-            "amount": money_format(order.amount_minor, order.currency),
-            "amount_usd": money_format(order.amount_usd_minor, "USD"),
-            "refunded": money_format(order.refunded_minor, order.currency),
+            "amount": money_display(order.amount_minor, order.currency),
+            "amount_usd": money_display(order.amount_usd_minor, "USD"),
+            "refunded": money_display(order.refunded_minor, order.currency),
             "path": [
                 {"touch": step.touch, "weights": [f"{step.weights[m] / WEIGHT_SCALE:.1%}" for m in MODELS]}
                 for step in explanation.path
@@ -247,7 +248,7 @@ class OrderDetailView(MemberRequiredMixin, View):
                 )
                 for m in MODELS
             ],
-            "refunds": [(r, money_format(r.amount_minor, r.currency)) for r in order.refunds.order_by("refunded_at")],
+            "refunds": [(r, money_display(r.amount_minor, r.currency)) for r in order.refunds.order_by("refunded_at")],
             "is_renewal_copy": explanation.credited_order.pk != order.pk,
         }
         return render(request, "attribution/order_detail.html", context)

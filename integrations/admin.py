@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.db import models
 
 from integrations.models import (
@@ -11,7 +12,9 @@ from integrations.models import (
     SyncRun,
     WebhookEvent,
 )
+from integrations.selectors import subscription_visitors_of
 from integrations.services.webhooks import webhook_event_reprocess
+from trackrev.common.money import money_display
 
 
 @admin.register(ProcessorConnection)
@@ -40,9 +43,11 @@ class WebhookEventAdmin(admin.ModelAdmin):
 
     @admin.action(description="Reprocess the selected deliveries")
     def reprocess(self, request, queryset):
-        for event in queryset:
-            webhook_event_reprocess(event=event)
-        self.message_user(request, f"Queued {queryset.count()} deliveries for processing.", messages.SUCCESS)
+        busy = sum(not webhook_event_reprocess(event=event) for event in queryset)
+        message = f"Queued {queryset.count()} deliveries for processing."
+        if busy:
+            message += f" {busy} of them are being processed right now: they are processed again once done."
+        self.message_user(request, message, messages.SUCCESS)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -55,21 +60,52 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
-    list_display = ["placed_at", "processor", "external_id", "kind", "status", "currency", "amount_minor", "matched_by"]
-    list_filter = ["processor", "kind", "status", "matched_by", "first_seen_via"]
+    list_display = ["placed_at", "processor", "external_id", "kind", "status", "amount", "refunded", "matched_by"]
+    list_filter = ["processor", "kind", "status", "matched_by", "first_seen_via", "currency"]
     search_fields = ["external_id", "visitor_id"]
+
+    @admin.display(description="Amount", ordering="amount_minor")
+    def amount(self, obj):
+        return money_display(obj.amount_minor, obj.currency)
+
+    @admin.display(description="Refunded")
+    def refunded(self, obj):
+        return money_display(obj.refunded_minor, obj.currency) if obj.refunded_minor else "—"
+
+
+class SubscriptionChangeList(ChangeList):
+    def get_results(self, request):
+        """The page's visitors in one read, not two queries per row."""
+        super().get_results(request)
+        visitors = subscription_visitors_of(subscriptions=self.result_list)
+        for subscription in self.result_list:
+            subscription.bound_visitor = visitors[subscription.pk]
 
 
 @admin.register(Subscription)
 class SubscriptionAdmin(ReadOnlyAdmin):
-    list_display = ["external_id", "processor", "status", "current_period_end", "cancel_at_period_end"]
+    list_display = ["external_id", "processor", "status", "current_period_end", "cancel_at_period_end", "visitor"]
     list_filter = ["processor", "status"]
     search_fields = ["external_id"]
+    readonly_fields = ["visitor"]
+
+    def get_changelist(self, request, **kwargs):
+        return SubscriptionChangeList
+
+    @admin.display(description="Visitor")
+    def visitor(self, obj):
+        if not hasattr(obj, "bound_visitor"):  # the view of one subscription
+            obj.bound_visitor = subscription_visitors_of(subscriptions=[obj])[obj.pk]
+        return obj.bound_visitor or "—"
 
 
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdmin):
-    list_display = ["refunded_at", "external_id", "order_external_id", "status", "currency", "amount_minor"]
+    list_display = ["refunded_at", "external_id", "order_external_id", "status", "amount"]
+
+    @admin.display(description="Amount", ordering="amount_minor")
+    def amount(self, obj):
+        return money_display(obj.amount_minor, obj.currency)
 
 
 @admin.register(Customer)

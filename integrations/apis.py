@@ -22,6 +22,7 @@ from integrations.selectors import (
     connection_webhook_url,
     order_list,
     subscription_list,
+    subscription_visitors_of,
 )
 from integrations.services.connections import ConnectionExists, connection_create
 from integrations.services.reconcile import SyncRunThrottled, sync_run_request
@@ -281,8 +282,12 @@ class SubscriptionOutputSerializer(serializers.Serializer):
     status = serializers.CharField()
     current_period_end = serializers.DateTimeField(allow_null=True)
     cancel_at_period_end = serializers.BooleanField()
-    visitor_id = serializers.CharField()
+    visitor_id = serializers.SerializerMethodField()
     updated_at = serializers.DateTimeField(source="source_updated_at")
+
+    def get_visitor_id(self, obj) -> str:
+        """Bound through the subscription's own metadata, its customer or its first order (not only its own)."""
+        return self.context["visitors"][obj.pk]
 
 
 class SubscriptionListApi(WorkspaceListApiView):
@@ -296,4 +301,8 @@ class SubscriptionListApi(WorkspaceListApiView):
     )
     def get(self, request):
         filters = self.query(self.FilterSerializer)
-        return self.paginated_response(subscription_list(workspace=self.workspace, **filters), self.OutputSerializer)
+        return self.paginated_response(
+            subscription_list(workspace=self.workspace, **filters),
+            self.OutputSerializer,
+            page_context=lambda page: {"visitors": subscription_visitors_of(subscriptions=page)},
+        )

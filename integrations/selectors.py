@@ -1,6 +1,7 @@
 """Reads for the API, the pages and the commands. Every list is scoped to one workspace."""
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -17,6 +18,8 @@ from integrations.models import (
     WebhookEvent,
     WebhookEventStatus,
 )
+from integrations.services.ledger import subscription_visitors
+from trackrev.common.days import day_start
 from trackrev.workspaces.models import Workspace
 
 
@@ -64,14 +67,23 @@ def connection_health(*, connection: ProcessorConnection) -> ConnectionHealth:
 def order_list(
     *, workspace: Workspace, processor: str = "", start: dt.date | None = None, end: dt.date | None = None
 ) -> QuerySet[Order]:
+    """Newest first; `start` and `end` are days of the workspace's time zone, as in the reports."""
     orders = Order.objects.filter(workspace=workspace)
     if processor:
         orders = orders.filter(processor=processor)
     if start:
-        orders = orders.filter(placed_at__date__gte=start)
+        orders = orders.filter(placed_at__gte=day_start(start, workspace.timezone))
     if end:
-        orders = orders.filter(placed_at__date__lte=end)
+        orders = orders.filter(placed_at__lt=day_start(end + dt.timedelta(days=1), workspace.timezone))
     return orders.order_by("-placed_at", "-id")
+
+
+def subscription_visitors_of(*, subscriptions: Iterable[Subscription]) -> dict[int, str]:
+    """Subscription id → the visitor bound to it as the ledger matches its orders: through its earliest
+    order that names one, its own metadata or its customer's."""
+    subscriptions = list(subscriptions)
+    visitors = subscription_visitors(keys=[(s.connection_id, s.external_id) for s in subscriptions])
+    return {s.pk: visitors[(s.connection_id, s.external_id)] for s in subscriptions}
 
 
 def subscription_list(*, workspace: Workspace, processor: str = "", status: str = "") -> QuerySet[Subscription]:

@@ -16,6 +16,8 @@ def webhook_events_process(event_ids: list[int]) -> None:
         webhook_services.webhook_event_process(event_id=event_id)
 
 
+# Through the outbox: a delivery another worker holds raises WebhookEventBusy, and the outbox delivers
+# the reprocess again later, with backoff.
 @shared_task(name=webhook_services.REPROCESS_TASK, acks_late=True)
 def webhook_event_reprocess(event_id: int) -> None:
     webhook_services.webhook_event_process(event_id=event_id, force=True)

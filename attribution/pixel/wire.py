@@ -12,10 +12,11 @@ A hit is one JSON object, sent as `text/plain` so the browser makes a CORS-simpl
      "a": true}              the browser reports automation (navigator.webdriver)
 """
 
-import json
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from trackrev.common.strict_json import JsonInvalid, json_loads_strict
 
 MAX_BODY = 8 * 1024
 PAGE_VIEW = "pv"
@@ -72,9 +73,9 @@ def _http_host(url: str, key: str) -> str:
 
 def parse(body: bytes) -> Hit:
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as error:
-        raise WireError("body is not JSON") from error
+        data = json_loads_strict(body)
+    except JsonInvalid as error:
+        raise WireError(f"body is not JSON we accept: {error}") from error
     if not isinstance(data, dict):
         raise WireError("body must be a JSON object")
     workspace = _str(data, "w", required=True, limit=32)

@@ -1,9 +1,7 @@
 """Orders as the dashboard shows them: filtered lists with their credited channel, and the full
 explanation of one order's credit (who the buyer was, the touch path, each touch's weight per model)."""
 
-import zoneinfo
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
 
 from django.db.models import Prefetch, QuerySet
 
@@ -12,22 +10,20 @@ from attribution.models import Credit, OrderAttribution, Touch
 from attribution.selectors.reports import served_params, served_version
 from attribution.services.journeys import first_orders, journeys, stitched_visitors
 from integrations.models import Order
+from integrations.selectors import order_list as ledger_order_list
 from trackrev.workspaces.models import Workspace
 
 
 def order_list(*, workspace: Workspace, filters: dict | None = None) -> QuerySet[Order]:
     """Newest first, with the served credits of the workspace's default model prefetched as `shown_credits`."""
     filters = filters or {}
-    tz = zoneinfo.ZoneInfo(workspace.timezone)
     version, model = served_version(workspace), workspace.attribution_model
-    orders = Order.objects.filter(workspace=workspace)
-    for name in ("processor", "kind", "status"):
+    orders = ledger_order_list(
+        workspace=workspace, processor=filters.get("processor", ""), start=filters.get("start"), end=filters.get("end")
+    )
+    for name in ("kind", "status"):
         if filters.get(name):
             orders = orders.filter(**{name: filters[name]})
-    if filters.get("start"):
-        orders = orders.filter(placed_at__gte=datetime.combine(filters["start"], time.min, tzinfo=tz))
-    if filters.get("end"):
-        orders = orders.filter(placed_at__lt=datetime.combine(filters["end"] + timedelta(days=1), time.min, tzinfo=tz))
     if filters.get("channel"):
         orders = orders.filter(
             pk__in=Credit.objects.filter(
@@ -35,9 +31,7 @@ def order_list(*, workspace: Workspace, filters: dict | None = None) -> QuerySet
             ).values("order_id")
         )
     shown = Credit.objects.filter(version=version, model=model).order_by("-weight", "channel")
-    return orders.prefetch_related(Prefetch("credits", queryset=shown, to_attr="shown_credits")).order_by(
-        "-placed_at", "-id"
-    )
+    return orders.prefetch_related(Prefetch("credits", queryset=shown, to_attr="shown_credits"))
 
 
 def order_get(*, workspace: Workspace, order_id: int) -> Order | None:

@@ -5,7 +5,7 @@ the few touches not folded in yet."""
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.db.models import Sum
 from django.utils import timezone
@@ -15,8 +15,11 @@ from attribution.credit_models import WEIGHT_SCALE
 from attribution.models import AttributionState, DailyRollup, DailyTotal, VisitorSetDay
 from attribution.params import AttributionParams
 from attribution.services.visitors import touches_with_visitor_numbers
+from trackrev.common.days import day_start
 from trackrev.workspaces.models import Workspace
 
+# Rollups hold USD minor units (each order at the ECB rate of its date): reports are in USD, whatever else.
+REPORT_CURRENCY = "USD"
 GROUP_BY = ("channel", "channel_group", "campaign")
 NOT_SET = "(not set)"  # an empty campaign, as analytics tools show it
 
@@ -85,13 +88,12 @@ def visitor_sets(*, workspace: Workspace, start: date, end: date, group_by: str)
     )
     for name, blob in rows:
         sets[_label(name)] |= BitMap.deserialize(bytes(blob))
-    tz = zoneinfo.ZoneInfo(workspace.timezone)
     through = AttributionState.objects.filter(workspace=workspace).values_list("touches_through", flat=True).first()
     tail = touches_with_visitor_numbers(
         workspace=workspace,
         after_id=through or 0,
-        start=datetime.combine(start, time.min, tzinfo=tz),
-        end=datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz),
+        start=day_start(start, workspace.timezone),
+        end=day_start(end + timedelta(days=1), workspace.timezone),
     )
     position = GROUP_BY.index(group_by) + 2
     for row in tail:

@@ -13,7 +13,7 @@ from attribution.models import AttributionState, Credit, DailyRollup, DailyTotal
 from attribution.models.credits import ROLLUP_KEY, TOTAL_KEY
 from attribution.params import AttributionParams
 from attribution.services.changes import credits_changed, order_attributions_record
-from attribution.services.journeys import ModelWeights, order_weights
+from attribution.services.journeys import order_weights
 from integrations.models import Order, OrderKind
 from trackrev.workspaces.models import Workspace
 
@@ -36,7 +36,7 @@ def order_revenue(order: Order) -> tuple[int, int]:
     return usd, order.amount_minor - order.refunded_minor
 
 
-def credits_build(*, order: Order, weights: ModelWeights, version: int, tz: zoneinfo.ZoneInfo) -> list[Credit]:
+def credits_build(*, order: Order, weights: cm.ModelWeights, version: int, tz: zoneinfo.ZoneInfo) -> list[Credit]:
     """Unsaved credit rows; none for an unpaid order. Refunds lower revenue on the order's own date."""
     if not order.is_paid:
         return []
@@ -139,7 +139,7 @@ def orders_credit(
     """Replace the credits of `orders` in each version, computed with that version's settings. The
     rollups of `served` follow by delta (a version under construction gets its rollups built in one go
     when it completes), and consumers hear of the served credits that changed."""
-    weights_by_lookback: dict[int, dict[int, ModelWeights]] = {}
+    weights_by_lookback: dict[int, dict[int, cm.ModelWeights]] = {}
     created = 0
     for version, params in versions.items():
         if params.lookback_days not in weights_by_lookback:

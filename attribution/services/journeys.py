@@ -11,13 +11,6 @@ from attribution.models import Identity, IdentitySource, Touch
 from integrations.models import MatchedBy, Order, OrderKind
 from trackrev.workspaces.models import Workspace
 
-ChannelKey = tuple[str, str, str]
-ModelWeights = dict[str, dict[ChannelKey, int]]  # model → (channel, group, campaign) → millionths
-
-UNATTRIBUTED_WEIGHTS: ModelWeights = {
-    model: {(cm.UNATTRIBUTED, cm.UNATTRIBUTED, ""): cm.WEIGHT_SCALE} for model in cm.MODELS
-}
-
 
 def stitched_visitors(*, workspace: Workspace, orders: Iterable[Order]) -> dict[int, set[str]]:
     """Order id → the visitor ids that are the buyer: its own visitor plus every visitor that the
@@ -106,21 +99,7 @@ def journeys(*, workspace: Workspace, orders: Iterable[Order], lookback_days: in
     }
 
 
-def model_weights(touches: list[cm.Touchpoint], *, converted_at) -> ModelWeights:
-    if not touches:
-        return UNATTRIBUTED_WEIGHTS
-    result: ModelWeights = {}
-    for model in cm.MODELS:
-        weights: dict[ChannelKey, int] = {}
-        for touch, weight in zip(touches, cm.touch_weights(model, touches, converted_at=converted_at), strict=True):
-            if weight:
-                key = (touch.channel, touch.channel_group, touch.campaign)
-                weights[key] = weights.get(key, 0) + weight
-        result[model] = weights
-    return result
-
-
-def order_weights(*, workspace: Workspace, orders: Iterable[Order], lookback_days: int) -> dict[int, ModelWeights]:
+def order_weights(*, workspace: Workspace, orders: Iterable[Order], lookback_days: int) -> dict[int, cm.ModelWeights]:
     """Order id → channel weights per model. A renewal reuses exactly its subscription's first order's
     weights (a Newsletter signup keeps crediting Newsletter on every renewal), in every model."""
     orders = list(orders)
@@ -129,5 +108,5 @@ def order_weights(*, workspace: Workspace, orders: Iterable[Order], lookback_day
     subjects = {o.pk: firsts.get(o.pk, o) for o in orders}
     unique_subjects = {s.pk: s for s in subjects.values()}
     paths = journeys(workspace=workspace, orders=unique_subjects.values(), lookback_days=lookback_days)
-    weights = {pk: model_weights(paths[pk], converted_at=s.placed_at) for pk, s in unique_subjects.items()}
+    weights = {pk: cm.model_weights(paths[pk], converted_at=s.placed_at) for pk, s in unique_subjects.items()}
     return {pk: weights[subject.pk] for pk, subject in subjects.items()}

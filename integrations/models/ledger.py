@@ -139,6 +139,10 @@ class Order(models.Model):
             models.Index(fields=["workspace", "-placed_at"], name="order_placed_idx"),
             models.Index(fields=["currency", "amount_usd_minor"], name="order_fx_pending_idx"),
             models.Index(fields=["connection", "subscription_external_id"], name="order_subscription_idx"),
+            # A renewal's first order (attribution credits renewals with it), found without reading renewals.
+            models.Index(
+                fields=["subscription"], condition=~models.Q(kind="renewal"), name="order_subscription_first_idx"
+            ),
         ]
         ordering = ["-placed_at", "-id"]
 

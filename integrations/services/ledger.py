@@ -9,10 +9,12 @@ subscription and the subscription's other orders), so it runs again, and notifie
 changes one of them: orders that arrive before their subscription or first order match once those land.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, models, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum, Window
+from django.db.models.functions import RowNumber
 
 from integrations.models import (
     Customer,
@@ -97,47 +99,79 @@ def _shared_visitor(order: Order) -> str:
     return order.visitor_id if order.matched_by == MatchedBy.METADATA else ""
 
 
-def _subscription_visitor(order: Order) -> str:
-    """The visitor named by the subscription's earliest order that names one, else by the subscription."""
-    others = Order.objects.filter(
-        connection_id=order.connection_id,
-        subscription_external_id=order.subscription_external_id,
-        matched_by=MatchedBy.METADATA,
-    ).exclude(pk=order.pk)
-    subscription = Subscription.objects.filter(
-        connection_id=order.connection_id, external_id=order.subscription_external_id
-    )
-    return (
-        others.order_by("placed_at", "pk").values_list("visitor_id", flat=True).first()
-        or subscription.values_list("visitor_id", flat=True).first()
-        or ""
-    )
+SubscriptionKey = tuple[int, str]  # (connection id, the subscription's external id)
 
 
-def _visitor_match(order: Order) -> tuple[str, str]:
-    """From the stored rows only: the order's metadata → its customer's → the subscription's (its orders',
-    then its own) → the email match attribution recorded, if any → none."""
+def subscription_visitors(
+    *, keys: Iterable[SubscriptionKey], exclude_order_id: int | None = None
+) -> dict[SubscriptionKey, str]:
+    """The visitor bound to each subscription, which those of its orders that name none follow: the one its
+    earliest order names (through the order's or its customer's metadata), else the subscription's own
+    metadata's, else its customer's; "" when none. Two queries however many subscriptions and orders; the
+    subscription's row may not exist yet."""
+    keys = set(keys)
+    if not keys:
+        return {}
+    of_orders, of_subscriptions = Q(), Q()
+    for connection_id, external_id in keys:
+        of_orders |= Q(connection_id=connection_id, subscription_external_id=external_id)
+        of_subscriptions |= Q(connection_id=connection_id, external_id=external_id)
+    named = Order.objects.filter(of_orders, matched_by=MatchedBy.METADATA)
+    if exclude_order_id is not None:
+        named = named.exclude(pk=exclude_order_id)
+    earliest = (
+        named.annotate(
+            rank=Window(
+                RowNumber(), partition_by=["connection_id", "subscription_external_id"], order_by=["placed_at", "pk"]
+            )
+        )
+        .filter(rank=1)
+        .values_list("connection_id", "subscription_external_id", "visitor_id")
+    )
+    visitors = {(connection_id, external_id): visitor for connection_id, external_id, visitor in earliest}
+    rows = Subscription.objects.filter(of_subscriptions).values_list(
+        "connection_id", "external_id", "visitor_id", "customer__visitor_id"
+    )
+    for connection_id, external_id, own, customers in rows:
+        visitors.setdefault((connection_id, external_id), own or customers or "")
+    return {key: visitors.get(key, "") for key in keys}
+
+
+def _visitor_match(order: Order, subscriptions: dict[SubscriptionKey, str] | None = None) -> tuple[str, str]:
+    """From the stored rows only: the order's metadata → its customer's → its subscription's (see
+    subscription_visitors; read already in `subscriptions` when many orders are matched) → the email match
+    attribution recorded, if any → none."""
     customer_visitor = order.customer.visitor_id if order.customer else ""
     if order.visitor_ref or customer_visitor:
         return order.visitor_ref or customer_visitor, MatchedBy.METADATA
-    shared = _subscription_visitor(order) if order.subscription_external_id else ""
-    if shared:
-        return shared, MatchedBy.SUBSCRIPTION
+    if order.subscription_external_id:
+        key = (order.connection_id, order.subscription_external_id)
+        if subscriptions is None:
+            subscriptions = subscription_visitors(keys=[key], exclude_order_id=order.pk)
+        if subscriptions[key]:
+            return subscriptions[key], MatchedBy.SUBSCRIPTION
     if order.matched_by == MatchedBy.EMAIL:
         return order.visitor_id, MatchedBy.EMAIL
     return "", MatchedBy.NONE
 
 
-def _match_assign(order: Order) -> bool:
-    visitor_id, matched_by = _visitor_match(order)
+def _match_assign(order: Order, subscriptions: dict[SubscriptionKey, str] | None = None) -> bool:
+    visitor_id, matched_by = _visitor_match(order, subscriptions)
     return _assign(order, {"visitor_id": visitor_id, "matched_by": matched_by})
 
 
 def _orders_rematch(orders) -> list[int]:
-    """Run matching again on `orders` (locked, oldest first); the ids of those whose match changed."""
+    """Run matching again on `orders` (locked, oldest first); the ids of those whose match changed. Their
+    subscriptions' visitors are read once for all (read per order, each would read its subscription's
+    orders again: quadratic in renewals); no order re-matched here changes them for one that follows its
+    subscription, which names no visitor of its own."""
+    locked = list(orders.select_for_update(of=("self",)).select_related("customer").order_by("placed_at", "pk"))
+    subscriptions = subscription_visitors(
+        keys={(o.connection_id, o.subscription_external_id) for o in locked if o.subscription_external_id}
+    )
     changed = []
-    for order in orders.select_for_update(of=("self",)).select_related("customer").order_by("placed_at", "pk"):
-        if _match_assign(order):
+    for order in locked:
+        if _match_assign(order, subscriptions):
             order.save(update_fields=["visitor_id", "matched_by", "updated_at"])
             changed.append(order.pk)
     return changed

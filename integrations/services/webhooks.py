@@ -97,21 +97,28 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 MAX_ATTEMPTS = 8  # about four hours of backoff
 
 
+class WebhookEventBusy(Exception):
+    """Another worker is processing the delivery right now (it holds the row)."""
+
+
 def webhook_event_process(*, event_id: int, force: bool = False) -> WebhookEvent | None:
     """Apply a stored delivery to the ledger. Done rows are left alone, so a replay is a no-op, unless
     `force` (a reprocess), which also tells the consumers again about every order the delivery concerns,
     changed or not. A failure keeps the row with its traceback; one that may heal is retried later
-    (webhook_events_sweep), up to MAX_ATTEMPTS."""
+    (webhook_events_sweep), up to MAX_ATTEMPTS. A row another worker holds is never waited for: a
+    plain run leaves it to that worker, a reprocess raises WebhookEventBusy (to be tried again later)."""
     try:
         with transaction.atomic():
             # Only the event row is locked: the web process inserting the next delivery holds a key-share
             # lock on the connection row, which a joined FOR UPDATE would wait for or skip.
             event = (
-                WebhookEvent.objects.select_for_update(skip_locked=not force, of=("self",))
+                WebhookEvent.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("connection")
                 .filter(pk=event_id)
                 .first()
             )
+            if event is None and force and WebhookEvent.objects.filter(pk=event_id).exists():
+                raise WebhookEventBusy(f"webhook event {event_id} is being processed by another worker")
             if event is None or (event.status in DONE and not force):
                 return event
             adapter = get_adapter(event.connection)
@@ -126,6 +133,8 @@ def webhook_event_process(*, event_id: int, force: bool = False) -> WebhookEvent
             event.last_error, event.retry_at, event.processed_at = "", None, timezone.now()
             event.save(update_fields=["status", "attempts", "last_error", "retry_at", "processed_at"])
             return event
+    except WebhookEventBusy:
+        raise  # the row is the other worker's to update
     except Exception as exc:  # any failure stays on the row, for the admin, the sweeper and the reprocess command
         return _event_failed(event_id, exc)
 
@@ -159,14 +168,19 @@ def _event_failed(event_id: int, exc: Exception) -> WebhookEvent | None:
 REPROCESS_TASK = "integrations.webhook_event_reprocess"
 
 
-def webhook_event_reprocess(*, event: WebhookEvent) -> None:
+def webhook_event_reprocess(*, event: WebhookEvent) -> bool:
     """Queue a delivery to be processed again, whatever its state (after a mapping fix, for instance);
-    its consumers hear of its orders again even if the ledger does not change."""
+    its consumers hear of its orders again even if the ledger does not change. False when another worker
+    is processing it right now: its row is left alone (never waited for), and the reprocess task is
+    retried until that worker is done."""
     with transaction.atomic():
-        WebhookEvent.objects.filter(pk=event.pk).update(
-            status=WebhookEventStatus.RECEIVED, last_error="", retry_at=None
-        )
+        idle = WebhookEvent.objects.select_for_update(skip_locked=True).filter(pk=event.pk).exists()
+        if idle:
+            WebhookEvent.objects.filter(pk=event.pk).update(
+                status=WebhookEventStatus.RECEIVED, last_error="", retry_at=None
+            )
         notifications_enqueue(tasks=[REPROCESS_TASK], subject_ids=[event.pk])
+    return idle
 
 
 def webhook_events_sweep() -> int:

@@ -38,8 +38,7 @@ def reference_report(*, workspace, start: date, end: date, model: str, processor
             )
             if firsts:
                 order = firsts[0]
-        shares = cm.channel_shares(model, journey(order), converted_at=order.placed_at, amount_minor=0)
-        return {(s.channel, s.channel_group, s.campaign): s.weight for s in shares}
+        return cm.model_weights(journey(order), converted_at=order.placed_at)[model]
 
     position = ("channel", "channel_group", "campaign").index(group_by)
     result = defaultdict(lambda: [set(), 0, 0])

@@ -158,6 +158,25 @@ def test_orders_list_filters_and_paginates(shop, owner_client):
     assert len(table_rows(owner_client.get("/app/orders/?page=2").content.decode(), "orders")) == 3
 
 
+def test_every_amount_is_shown_in_its_own_currency(shop, owner_client, admin_client):
+    yen = sale(shop, processor="stripe", currency="JPY", amount=1500, amount_usd_minor=1003, refunded_minor=500)
+    type(shop).objects.filter(pk=shop.pk).update(reporting_currency="EUR")  # the reports still hold USD
+
+    rows = table_rows(owner_client.get("/app/orders/").content.decode(), "orders")
+    assert [(r[5], r[6], r[7]) for r in rows] == [
+        ("1500 JPY", "10.03", "500 JPY"),  # JPY has no decimals
+        ("40.00 EUR", "43.20", ""),
+        ("100.00 USD", "100.00", ""),
+        ("29.00 USD", "29.00", ""),
+    ]
+    detail = owner_client.get(f"/app/orders/{yen.pk}/").content.decode()
+    assert "1500 JPY · 10.03 USD" in detail and "<dd>500 JPY</dd>" in detail
+    overview = owner_client.get("/app/").content.decode()
+    assert 'data-testid="chart-total">USD 182.23' in overview and "EUR 182.23" not in overview
+    admin_orders = admin_client.get("/admin/integrations/order/").content.decode()
+    assert "1500 JPY" in admin_orders and "40.00 EUR" in admin_orders and "500 JPY" in admin_orders
+
+
 def test_order_page_explains_the_credit(shop, owner_client):
     order = OrderFactory._meta.model.objects.get(workspace=shop, processor="polar")
     Refund.objects.create(

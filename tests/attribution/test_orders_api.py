@@ -1,6 +1,7 @@
 """GET /api/v1/orders/ rows carry `credits` per model (CONTRACTS.md §5)."""
 
-from datetime import timedelta
+import zoneinfo
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -36,3 +37,24 @@ def test_orders_have_credits_per_model(workspace, api_client):
     }
     assert body["results"][1]["credits"] == {m: [] for m in row["credits"]}
     assert api_client.get("/api/v1/orders/?processor=stripe").json()["count"] == 0
+
+
+def test_date_filters_count_the_workspaces_days_like_the_reports(workspace, api_client, owner_client):
+    workspace.timezone = "America/New_York"
+    workspace.save()
+    new_york = zoneinfo.ZoneInfo("America/New_York")  # 5 hours behind UTC in November: days differ from UTC's
+    late_18th = OrderFactory(
+        workspace=workspace, external_id="ord_a", placed_at=datetime(2026, 11, 18, 22, tzinfo=new_york)
+    )
+    early_19th = OrderFactory(
+        workspace=workspace, external_id="ord_b", placed_at=datetime(2026, 11, 19, 1, tzinfo=new_york)
+    )
+    late_19th = OrderFactory(
+        workspace=workspace, external_id="ord_c", placed_at=datetime(2026, 11, 19, 23, tzinfo=new_york)
+    )
+
+    body = api_client.get("/api/v1/orders/?start=2026-11-19&end=2026-11-19").json()
+    assert [row["id"] for row in body["results"]] == [late_19th.pk, early_19th.pk]
+    assert [row["id"] for row in api_client.get("/api/v1/orders/?end=2026-11-18").json()["results"]] == [late_18th.pk]
+    page = owner_client.get("/app/orders/?start=2026-11-19&end=2026-11-19").content.decode()
+    assert "ord_b" in page and "ord_c" in page and "ord_a" not in page

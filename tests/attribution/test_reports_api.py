@@ -220,3 +220,12 @@ def test_a_touch_committed_out_of_id_order_is_still_folded(workspace, api_client
     assert AttributionState.objects.get(workspace=workspace).touches_through >= Touch.objects.latest("pk").pk
     rows = api_client.get("/api/v1/reports/channels/").json()["rows"]
     assert rows == [{"channel": "Newsletter", "visitors": 2, "conversions": "0.00", "revenue": "0.00"}]
+
+
+def test_report_amounts_are_labelled_with_the_currency_the_rollups_hold(shop, api_client):
+    # The rollups hold USD: a reporting currency other than USD (none can be chosen yet) must not relabel them.
+    type(shop).objects.filter(pk=shop.pk).update(reporting_currency="JPY")
+    channels = api_client.get("/api/v1/reports/channels/").json()
+    assert (channels["currency"], channels["totals"]["revenue"]) == ("USD", "134.00")
+    daily = api_client.get("/api/v1/reports/revenue-daily/?days=1").json()
+    assert (daily["currency"], daily["days"][0]["revenue"]) == ("USD", "5.00")

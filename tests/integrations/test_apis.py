@@ -198,8 +198,43 @@ def test_subscriptions_list_contract(api_client, workspace):
             "status": "canceled",
             "current_period_end": "2026-11-03T14:25:09Z",
             "cancel_at_period_end": True,
-            "visitor_id": "",
+            "visitor_id": "v_01J8Z3K2M4",  # its customer's
             "updated_at": "2026-11-03T14:25:12.120554Z",
         }
     ]
     assert api_client.get("/api/v1/subscriptions/?status=active").json()["count"] == 0
+
+
+def anonymous(body: dict) -> dict:
+    body["data"]["customer"]["metadata"] = {}  # the customer names no visitor
+    return body
+
+
+def listed_visitors(api_client) -> list[str]:
+    return [row["visitor_id"] for row in api_client.get("/api/v1/subscriptions/").json()["results"]]
+
+
+def test_a_subscription_shows_the_visitor_bound_through_its_first_order_else_its_own_metadata(
+    api_client, admin_client, workspace
+):
+    connection = ProcessorConnectionFactory(workspace=workspace)
+    apply(connection, anonymous(payload("subscription_updated_revoked", metadata={})))
+    assert listed_visitors(api_client) == [""]
+
+    own = {"trackrev_visitor_id": "v_signup"}
+    apply(
+        connection, anonymous(payload("subscription_updated_revoked", metadata=own, modified_at="2026-11-04T00:00:00Z"))
+    )
+    assert listed_visitors(api_client) == ["v_signup"]
+
+    subscription = Subscription.objects.get()
+    first = {"id": "first", "billing_reason": "subscription_create", "subscription_id": subscription.external_id}
+    apply(
+        connection,
+        anonymous(payload("order_created_purchase", **first, metadata={"trackrev_visitor_id": "v_checkout"})),
+    )
+    assert listed_visitors(api_client) == ["v_checkout"]  # what its renewals follow, as the ledger matches them
+    assert "v_checkout" in admin_client.get("/admin/integrations/subscription/").content.decode()
+    assert (
+        "v_checkout" in admin_client.get(f"/admin/integrations/subscription/{subscription.pk}/change/").content.decode()
+    )

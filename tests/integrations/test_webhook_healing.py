@@ -4,11 +4,14 @@ delivery stops with its traceback; a reprocess tells the consumers again; only t
 locked while processing."""
 
 import datetime as dt
+import io
 import threading
+from contextlib import contextmanager
 
 import psycopg
 import pytest
 import time_machine
+from django.core.management import CommandError, call_command
 from django.db import OperationalError
 from django.db import connection as db_connection
 from django.utils import timezone
@@ -17,6 +20,7 @@ from integrations.models import Order, WebhookEvent, WebhookEventStatus
 from integrations.services import webhooks
 from integrations.services.webhooks import (
     MAX_ATTEMPTS,
+    REPROCESS_TASK,
     webhook_event_process,
     webhook_event_reprocess,
     webhook_events_sweep,
@@ -25,6 +29,7 @@ from tests.factories.integrations import ProcessorConnectionFactory, WebhookEven
 from tests.integrations.polar import event, payload
 from tests.workers import wait_until
 from trackrev.outbox.models import Notification
+from trackrev.outbox.services import notifications_sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -197,3 +202,68 @@ def test_a_connection_lost_mid_processing_is_retried_on_a_new_one(broker):
         assert webhook_events_sweep() == 1
     broker.run()
     assert WebhookEvent.objects.get().status == "processed" and Order.objects.count() == 1
+
+
+@contextmanager
+def held_by_another_worker(inbox_row: WebhookEvent, *, at_most: float = 5.0):
+    """The delivery's row locked in another session, as a worker processing it holds it, until the block
+    ends (or `at_most` seconds: code that waited for the lock then goes on, and its test fails)."""
+    locked, release = threading.Event(), threading.Event()
+
+    def worker():
+        with _other_session() as other:
+            other.execute("SELECT id FROM integrations_webhookevent WHERE id = %s FOR UPDATE", [inbox_row.pk])
+            locked.set()
+            release.wait(at_most)
+            other.rollback()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    assert locked.wait(10)
+    try:
+        yield
+    finally:
+        release.set()
+        thread.join(10)
+
+
+def failed_delivery() -> WebhookEvent:
+    connection, body = ProcessorConnectionFactory(), payload("order_created_purchase")
+    return WebhookEventFactory(connection=connection, payload=body, status="failed", last_error="boom")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_reprocess_command_skips_a_delivery_another_worker_holds_and_names_it():
+    inbox_row = failed_delivery()
+    out = io.StringIO()
+    with held_by_another_worker(inbox_row), pytest.raises(CommandError, match=f"held them: {inbox_row.pk}"):
+        call_command("webhook_reprocess", "--failed", stdout=out)
+    assert f"{inbox_row.pk}: busy" in out.getvalue()
+    assert WebhookEvent.objects.get().status == "failed" and not Order.objects.exists()  # left to its holder
+
+    call_command("webhook_reprocess", "--failed", stdout=io.StringIO())
+    assert WebhookEvent.objects.get().status == "processed" and Order.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_reprocess_asked_from_the_admin_while_another_worker_holds_the_delivery_is_tried_again(admin_client, broker):
+    inbox_row = failed_delivery()
+    with held_by_another_worker(inbox_row):
+        response = admin_client.post(
+            "/admin/integrations/webhookevent/",
+            {"action": "reprocess", "_selected_action": [inbox_row.pk]},
+            follow=True,
+        )
+        assert "1 of them are being processed right now" in response.content.decode()
+        broker.run()  # the reprocess task meets the held row
+        queued = Notification.objects.get(task=REPROCESS_TASK, subject_id=inbox_row.pk)
+        assert queued.attempts == 1 and "WebhookEventBusy" in queued.last_error
+    assert WebhookEvent.objects.get().status == "failed"  # the holder's row was never written
+
+    with time_machine.travel(queued.due_at + dt.timedelta(seconds=1)):
+        assert notifications_sweep() == 1
+    broker.run()
+    assert WebhookEvent.objects.get().status == "processed" and Order.objects.count() == 1
+    assert not Notification.objects.filter(task=REPROCESS_TASK).exists()

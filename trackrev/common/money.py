@@ -38,3 +38,10 @@ def money_format(amount_minor: int | None, currency: str) -> str | None:
     exponent = currency_exponent(currency)
     quantum = Decimal(1).scaleb(-exponent) if exponent else Decimal(1)
     return str(minor_to_decimal(amount_minor, currency).quantize(quantum))
+
+
+def money_display(amount_minor: int | None, currency: str) -> str | None:
+    """For people (pages, admin): the amount with its own currency's exponent and code (`"1500 JPY"`,
+    `"49.00 EUR"`), so no amount is read in another currency; None when unknown."""
+    formatted = money_format(amount_minor, currency)
+    return None if formatted is None else f"{formatted} {currency.upper()}"

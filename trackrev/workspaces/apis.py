@@ -30,10 +30,12 @@ class WorkspaceListApiView(WorkspaceApiView):
 
     pagination_class = StandardPagination
 
-    def paginated_response(self, queryset, serializer_class, **kwargs) -> Response:
+    def paginated_response(self, queryset, serializer_class, *, context=None, page_context=None) -> Response:
+        """`page_context(page)`: more serializer context read for the page's rows at once."""
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, self.request, view=self)
-        return paginator.get_paginated_response(serializer_class(page, many=True, **kwargs).data)
+        context = {**(context or {}), **(page_context(page) if page_context else {})}
+        return paginator.get_paginated_response(serializer_class(page, many=True, context=context).data)
 
 
 class WorkspaceGetApi(WorkspaceApiView):
