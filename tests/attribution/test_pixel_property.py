@@ -85,3 +85,15 @@ def test_hostile_bodies_never_fail_and_refusals_store_nothing(client, workspace,
     assert response.status_code in (204, 400, 413)
     if response.status_code != 204:
         assert (Touch.objects.count(), Visitor.objects.count(), Identity.objects.count()) == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"[" * 1000 + b"]" * 1000, b'{"w":' * 1200 + b"1" + b"}" * 1200, b'{"w": NaN}', b'{"w": "\\ud800"}'],
+    ids=["deep-array", "deep-object", "nan", "lone-surrogate"],
+)
+def test_bodies_the_json_module_would_crash_on_or_accept_are_400(client, workspace, raw):
+    """Nesting under the size limit but past the interpreter's recursion limit raised RecursionError
+    (a 500) before the strict loader; NaN and lone surrogates are JSON we cannot store."""
+    assert post(client, None, raw=raw).status_code == 400
+    assert not Visitor.objects.exists()
