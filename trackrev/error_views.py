@@ -1,5 +1,7 @@
 """Django's 404 and 500 pages, answered as JSON under /api/ (CONTRACTS.md §5: errors are `{"detail"}`),
-so a client never has to parse HTML; every other path keeps Django's own pages."""
+so a client never has to parse HTML (an unmatched path under /api/ reaches `api_not_found` through the
+URLconf, so DEBUG's technical 404 page never answers there either); every other path keeps Django's own
+pages."""
 
 from django.http import JsonResponse
 from django.views import defaults
@@ -7,9 +9,13 @@ from django.views import defaults
 API_PREFIX = "/api/"
 
 
+def api_not_found(request, exception=None):
+    return JsonResponse({"detail": "Not found."}, status=404)
+
+
 def not_found(request, exception):
     if request.path.startswith(API_PREFIX):
-        return JsonResponse({"detail": "Not found."}, status=404)
+        return api_not_found(request)
     return defaults.page_not_found(request, exception)
 
 

@@ -1,9 +1,10 @@
 from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from trackrev.error_views import api_not_found
 from trackrev.health.views import healthz
 from trackrev.workspaces.apis import WorkspaceGetApi
 from trackrev.workspaces.forms import EmailAuthenticationForm
@@ -57,6 +58,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),
+    re_path(r"^api/", api_not_found),  # any other path under /api/, DEBUG or not
     path("app/", include(app)),
     *accounts,
 ]

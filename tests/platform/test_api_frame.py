@@ -46,8 +46,10 @@ def test_error_format_is_detail():
     assert list(response.json()) == ["detail"]
 
 
+@pytest.mark.parametrize("debug", [False, True], ids=["production", "debug"])
 @pytest.mark.parametrize("path", ["/api/v1/integrations/abc/", "/api/v1/nothing-here/", "/api/v2/"])
-def test_unmatched_urls_under_api_are_json_404(path):
+def test_unmatched_urls_under_api_are_json_404(path, debug, settings):
+    settings.DEBUG = debug  # make run serves DEBUG, whose technical 404 page is HTML
     response = APIClient().get(path)
 
     assert response.status_code == 404
