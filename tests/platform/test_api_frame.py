@@ -47,10 +47,11 @@ def test_error_format_is_detail():
 
 
 @pytest.mark.parametrize("debug", [False, True], ids=["production", "debug"])
-@pytest.mark.parametrize("path", ["/api/v1/integrations/abc/", "/api/v1/nothing-here/", "/api/v2/"])
-def test_unmatched_urls_under_api_are_json_404(path, debug, settings):
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("path", ["/api/v1/integrations/abc/", "/api/v1/integrations/x/sync/", "/api/v2/"])
+def test_unmatched_urls_under_api_are_json_404(path, method, debug, settings):
     settings.DEBUG = debug  # make run serves DEBUG, whose technical 404 page is HTML
-    response = APIClient().get(path)
+    response = APIClient(enforce_csrf_checks=True).generic(method, path)
 
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"

@@ -62,7 +62,8 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
-@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# derandomize: CI gives the same verdict for the same code (a new finding shows when the code changes).
+@settings(max_examples=5, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_every_operation_keeps_to_the_schema(case):
     _keep_to_documented_rules(case)
     case.call_and_validate()
