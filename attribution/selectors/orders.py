@@ -8,7 +8,7 @@ from django.db.models import Prefetch, QuerySet
 from attribution import credit_models as cm
 from attribution.models import Credit, OrderAttribution, Touch
 from attribution.selectors.reports import served_params, served_version
-from attribution.services.journeys import first_orders, journeys, stitched_visitors
+from attribution.services.journeys import journey_subjects, journeys, stitched_visitors
 from integrations.models import Order
 from integrations.selectors import order_list as ledger_order_list
 from trackrev.workspaces.models import Workspace
@@ -57,7 +57,7 @@ class OrderExplanation:
 
 def order_explain(*, workspace: Workspace, order: Order) -> OrderExplanation:
     lookback_days = served_params(workspace).lookback_days
-    subject = first_orders(orders=[order]).get(order.pk, order)
+    subject = journey_subjects(orders=[order])[order.pk]
     touchpoints = journeys(workspace=workspace, orders=[subject], lookback_days=lookback_days)[subject.pk]
     visitors = sorted(stitched_visitors(workspace=workspace, orders=[subject])[subject.pk])
     per_model = {

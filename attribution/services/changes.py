@@ -10,7 +10,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from attribution.models import Credit, OrderAttribution
-from attribution.services.journeys import unverified_matches
+from attribution.services.journeys import journey_subjects, unverified_matches
 from integrations.models import MatchedBy, Order
 from trackrev.outbox.services import notifications_enqueue
 from trackrev.workspaces.models import Workspace
@@ -56,12 +56,12 @@ def versions_diff(*, workspace: Workspace, old: int, new: int) -> list[int]:
     )
 
 
-def order_attributions_record(*, orders: Iterable[Order], changed: set[int]) -> list[int]:
+def order_attributions_record(*, orders: Iterable[Order], changed: set[int], subjects: dict[int, Order]) -> list[int]:
     """Give a new revision to each of `orders` (locked by the caller) whose credits changed (`changed`)
     or whose match is not the one last notified, and notify ATTRIBUTION_CONSUMERS of them."""
     orders = list(orders)
     known = OrderAttribution.objects.in_bulk([order.pk for order in orders])
-    unverified = unverified_matches(orders=orders)
+    unverified = unverified_matches(subjects=subjects)
     created, updated, now = [], [], timezone.now()
     for order in orders:
         match = (order.visitor_id, order.matched_by, order.pk not in unverified)
@@ -92,4 +92,5 @@ def order_attributions_bump(*, order_ids: list[int]) -> None:
     for start in range(0, len(order_ids), CHUNK):
         chunk = order_ids[start : start + CHUNK]
         orders = Order.objects.filter(pk__in=chunk).only(*MATCH_FIELDS)
-        order_attributions_record(orders=orders, changed=set(chunk))
+        orders = list(orders)
+        order_attributions_record(orders=orders, changed=set(chunk), subjects=journey_subjects(orders=orders))

@@ -13,7 +13,7 @@ from attribution.models import AttributionState, Credit, DailyRollup, DailyTotal
 from attribution.models.credits import ROLLUP_KEY, TOTAL_KEY
 from attribution.params import AttributionParams
 from attribution.services.changes import credits_changed, order_attributions_record
-from attribution.services.journeys import order_weights
+from attribution.services.journeys import journey_subjects, order_weights
 from integrations.models import Order, OrderKind
 from trackrev.workspaces.models import Workspace
 
@@ -139,12 +139,13 @@ def orders_credit(
     """Replace the credits of `orders` in each version, computed with that version's settings. The
     rollups of `served` follow by delta (a version under construction gets its rollups built in one go
     when it completes), and consumers hear of the served credits that changed."""
+    subjects = journey_subjects(orders=orders)
     weights_by_lookback: dict[int, dict[int, cm.ModelWeights]] = {}
     created = 0
     for version, params in versions.items():
         if params.lookback_days not in weights_by_lookback:
             weights_by_lookback[params.lookback_days] = order_weights(
-                workspace=workspace, orders=orders, lookback_days=params.lookback_days
+                workspace=workspace, subjects=subjects, lookback_days=params.lookback_days
             )
         weights, tz = weights_by_lookback[params.lookback_days], zoneinfo.ZoneInfo(params.timezone)
         new = [row for o in orders for row in credits_build(order=o, weights=weights[o.pk], version=version, tz=tz)]
@@ -152,7 +153,7 @@ def orders_credit(
         if version == served:
             old = list(old_rows)
             rollups_apply_delta(workspace_id=workspace.pk, version=version, old=old, new=new)
-            order_attributions_record(orders=orders, changed=credits_changed(old, new))
+            order_attributions_record(orders=orders, changed=credits_changed(old, new), subjects=subjects)
         old_rows.delete()
         Credit.objects.bulk_create(new, batch_size=1000)
         created += len(new)

@@ -50,12 +50,17 @@ def first_orders(*, orders: Iterable[Order]) -> dict[int, Order]:
     return {o.pk: firsts[o.subscription_id] for o in renewals if o.subscription_id in firsts}
 
 
-def unverified_matches(*, orders: Iterable[Order]) -> set[int]:
-    """Ids of `orders` whose credited journey (a renewal's: its first order's) starts from a visitor
-    found only through an email that a browser bound: anyone who knows the email could have sent it."""
+def journey_subjects(*, orders: Iterable[Order]) -> dict[int, Order]:
+    """Order id → the order whose journey credits it: a renewal's first order, else the order itself (a
+    Newsletter signup keeps crediting Newsletter on every renewal)."""
     orders = list(orders)
     firsts = first_orders(orders=orders)
-    subjects = {o.pk: firsts.get(o.pk, o) for o in orders}
+    return {o.pk: firsts.get(o.pk, o) for o in orders}
+
+
+def unverified_matches(*, subjects: dict[int, Order]) -> set[int]:
+    """Ids of the orders of `subjects` (journey_subjects) whose credited journey starts from a visitor
+    found only through an email that a browser bound: anyone who knows the email could have sent it."""
     by_email = [s for s in subjects.values() if s.matched_by == MatchedBy.EMAIL]
     if not by_email:
         return set()
@@ -99,13 +104,11 @@ def journeys(*, workspace: Workspace, orders: Iterable[Order], lookback_days: in
     }
 
 
-def order_weights(*, workspace: Workspace, orders: Iterable[Order], lookback_days: int) -> dict[int, cm.ModelWeights]:
-    """Order id → channel weights per model. A renewal reuses exactly its subscription's first order's
-    weights (a Newsletter signup keeps crediting Newsletter on every renewal), in every model."""
-    orders = list(orders)
-    firsts = first_orders(orders=orders)
-    # Each renewal is weighed through its first order's journey, everything else through its own.
-    subjects = {o.pk: firsts.get(o.pk, o) for o in orders}
+def order_weights(
+    *, workspace: Workspace, subjects: dict[int, Order], lookback_days: int
+) -> dict[int, cm.ModelWeights]:
+    """Order id → channel weights per model, each weighed through its subject's journey
+    (journey_subjects): a renewal reuses exactly its first order's weights, in every model."""
     unique_subjects = {s.pk: s for s in subjects.values()}
     paths = journeys(workspace=workspace, orders=unique_subjects.values(), lookback_days=lookback_days)
     weights = {pk: cm.model_weights(paths[pk], converted_at=s.placed_at) for pk, s in unique_subjects.items()}
