@@ -16,7 +16,7 @@ from attribution.services.pixel import identity_bind
 from integrations.models import Order
 from integrations.services.webhooks import webhook_event_process
 from tests.factories.engine import TouchFactory
-from tests.factories.integrations import ProcessorConnectionFactory, WebhookEventFactory
+from tests.factories.integrations import ProcessorConnectionFactory, WebhookEventFactory, webhook_deliver
 from tests.integrations.polar import event, payload
 from trackrev.common.emails import email_digest
 from trackrev.workspaces.services import workspace_update
@@ -58,14 +58,6 @@ def connection():
     return ProcessorConnectionFactory()
 
 
-def deliver(connection, body: dict, committed, broker) -> None:
-    """A webhook delivery processed by the worker, then everything it sets off."""
-    stored = WebhookEventFactory(connection=connection, payload=body)
-    with committed():
-        webhook_event_process(event_id=stored.pk)
-    broker.run()
-
-
 def touch(workspace, visitor_id, days_before, channel, group="Referral"):
     return TouchFactory(
         workspace=workspace,
@@ -85,7 +77,7 @@ def assert_consistent(order):
 
 def test_first_credit(connection, broker, committed):
     touch(connection.workspace, VISITOR, 2, "Newsletter", "Email")
-    deliver(connection, payload("order_created_purchase"), committed, broker)
+    webhook_deliver(connection, payload("order_created_purchase"), committed, broker)
     order = Order.objects.get()
     assert seen[order.pk] == [
         (1, VISITOR, "metadata", [("Newsletter", 1_000_000, 4410)], [("Newsletter", 1_000_000, 4410)])
@@ -94,10 +86,10 @@ def test_first_credit(connection, broker, committed):
 
 def test_a_pending_order_is_told_when_matched_and_again_when_paid(connection, broker, committed):
     touch(connection.workspace, VISITOR, 2, "Newsletter", "Email")
-    deliver(connection, payload("order_created_purchase", status="pending", paid=False), committed, broker)
+    webhook_deliver(connection, payload("order_created_purchase", status="pending", paid=False), committed, broker)
     order = Order.objects.get()
     assert seen[order.pk] == [(1, VISITOR, "metadata", [], [])]  # matched, nothing credited yet
-    deliver(
+    webhook_deliver(
         connection, event("order_created_purchase", "order.paid", modified_at="2026-09-03T14:23:00Z"), committed, broker
     )
     assert [s[3] for s in seen[order.pk]] == [[], [("Newsletter", 1_000_000, 4410)]]
@@ -107,7 +99,7 @@ def test_a_pending_order_is_told_when_matched_and_again_when_paid(connection, br
 def test_a_late_identify_match(connection, broker, committed):
     body = payload("order_created_purchase")
     body["data"]["customer"]["metadata"] = {}  # the checkout lost the visitor id
-    deliver(connection, body, committed, broker)
+    webhook_deliver(connection, body, committed, broker)
     order = Order.objects.get()
     assert seen[order.pk][-1][2] == "none" and seen[order.pk][-1][3] == [("Unattributed", 1_000_000, 4410)]
     touch(connection.workspace, "v_browser", 3, "YouTube")
@@ -121,7 +113,7 @@ def test_a_late_identify_match(connection, broker, committed):
 
 def test_stitching_another_visitor_of_the_same_buyer(connection, broker, committed):
     touch(connection.workspace, VISITOR, 1, "Newsletter", "Email")
-    deliver(connection, payload("order_created_purchase"), committed, broker)
+    webhook_deliver(connection, payload("order_created_purchase"), committed, broker)
     order = Order.objects.get()
     touch(connection.workspace, "v_phone", 5, "YouTube")
     # The customer's backend binds the buyer's phone (only server bindings stitch visitors).
@@ -141,16 +133,16 @@ def test_stitching_another_visitor_of_the_same_buyer(connection, broker, committ
 
 def test_a_refund(connection, broker, committed):
     touch(connection.workspace, VISITOR, 2, "Newsletter", "Email")
-    deliver(connection, payload("order_created_purchase"), committed, broker)
+    webhook_deliver(connection, payload("order_created_purchase"), committed, broker)
     order = Order.objects.get()
-    deliver(connection, payload("refund_created"), committed, broker)
+    webhook_deliver(connection, payload("refund_created"), committed, broker)
     assert seen[order.pk][-1][3] == [("Newsletter", 1_000_000, 0)]
     assert_consistent(order)
 
 
 def test_a_recompute_switch(connection, broker, committed):
     touch(connection.workspace, VISITOR, 20, "Newsletter", "Email")
-    deliver(connection, payload("order_created_purchase"), committed, broker)
+    webhook_deliver(connection, payload("order_created_purchase"), committed, broker)
     order = Order.objects.get()
     with committed():
         workspace_update(workspace=connection.workspace, data={"lookback_days": 7})  # the touch falls out
@@ -161,7 +153,7 @@ def test_a_recompute_switch(connection, broker, committed):
 
 def test_a_recompute_that_changes_nothing_tells_nobody(connection, broker, committed):
     touch(connection.workspace, VISITOR, 2, "Newsletter", "Email")
-    deliver(connection, payload("order_created_purchase"), committed, broker)
+    webhook_deliver(connection, payload("order_created_purchase"), committed, broker)
     order = Order.objects.get()
     with committed():
         workspace_update(workspace=connection.workspace, data={"lookback_days": 7})
@@ -178,7 +170,7 @@ def test_a_channel_rule_re_applied_to_history(connection, broker, committed):
         url="https://shop.example.com/?utm_source=beehiiv",
         occurred_at=PLACED - dt.timedelta(days=2),
     )
-    deliver(connection, payload("order_created_purchase"), committed, broker)
+    webhook_deliver(connection, payload("order_created_purchase"), committed, broker)
     order = Order.objects.get()
     before = seen[order.pk][-1][3]
     with committed():
@@ -233,5 +225,5 @@ def test_an_order_unmatched_and_uncredited_is_not_announced(connection, broker, 
     body = payload("order_created_purchase", status="pending", paid=False)
     body["data"]["customer"]["metadata"] = {}
     body["data"]["customer"]["email"] = "nobody@example.com"
-    deliver(connection, body, committed, broker)
+    webhook_deliver(connection, body, committed, broker)
     assert seen == {} and email_digest("nobody@example.com")

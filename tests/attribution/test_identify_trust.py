@@ -13,10 +13,9 @@ from attribution.selectors.orders import order_attribution_get
 from attribution.services.conversions import conversion_record, identities_apply
 from attribution.services.pixel import identity_bind
 from integrations.models import Order
-from integrations.services.webhooks import webhook_event_process
 from tests.attribution.pixel_helpers import hit, post
 from tests.factories.engine import OrderFactory, SubscriptionFactory, TouchFactory
-from tests.factories.integrations import ProcessorConnectionFactory, WebhookEventFactory
+from tests.factories.integrations import ProcessorConnectionFactory, webhook_deliver
 from tests.factories.workspaces import WorkspaceFactory
 from tests.integrations.polar import payload
 from trackrev.common.emails import email_digest
@@ -43,13 +42,6 @@ def connection():
     return ProcessorConnectionFactory()
 
 
-def deliver(connection, body, committed, broker):
-    stored = WebhookEventFactory(connection=connection, payload=body)
-    with committed():
-        webhook_event_process(event_id=stored.pk)
-    broker.run()
-
-
 def stranger_lands_and_identifies(client, workspace, *, landed, identified):
     """What anyone's browser can do: land through a partner link, then identify with any email."""
     with time_machine.travel(landed, tick=False):
@@ -71,7 +63,7 @@ def test_a_strangers_identify_does_not_take_over_the_victims_order(client, conne
     )
     landed = PLACED - dt.timedelta(hours=6)
     stranger_lands_and_identifies(client, workspace, landed=landed, identified=PLACED + dt.timedelta(hours=hours))
-    deliver(connection, payload("order_created_purchase"), committed, broker)
+    webhook_deliver(connection, payload("order_created_purchase"), committed, broker)
     with committed():
         identities_apply(workspace=workspace)
     broker.run()
@@ -89,7 +81,7 @@ def test_a_browser_binding_stands_in_for_a_lost_visitor_id_but_is_not_verified(c
     body["data"]["customer"]["metadata"] = {}  # the checkout lost the visitor id
     landed = PLACED - dt.timedelta(hours=2)
     stranger_lands_and_identifies(client, workspace, landed=landed, identified=landed + dt.timedelta(minutes=5))
-    deliver(connection, body, committed, broker)
+    webhook_deliver(connection, body, committed, broker)
     order = Order.objects.get()
     assert (order.visitor_id, order.matched_by, last_touch(order)) == (STRANGER, "email", ["Acme Partner"])
     state = order_attribution_get(order_id=order.pk)

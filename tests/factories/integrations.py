@@ -36,3 +36,14 @@ class WebhookEventFactory(factory.django.DjangoModelFactory):
     payload = factory.LazyFunction(dict)
     event_type = factory.LazyAttribute(lambda o: o.payload.get("type", ""))
     body = factory.LazyAttribute(lambda o: json.dumps(o.payload))
+
+
+def webhook_deliver(connection, body: dict, committed, broker) -> None:
+    """A webhook delivery stored and processed by the worker, then everything it sets off (the
+    `committed` and `broker` fixtures of tests/conftest.py)."""
+    from integrations.services.webhooks import webhook_event_process
+
+    stored = WebhookEventFactory(connection=connection, payload=body)
+    with committed():
+        webhook_event_process(event_id=stored.pk)
+    broker.run()
