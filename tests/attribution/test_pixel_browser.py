@@ -6,6 +6,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.db import connections
 
 from attribution.models import Identity, Touch, Visitor
 from attribution.pixel.drops import DropReason
@@ -74,6 +75,7 @@ def launch(monkeypatch, *args: str):
         )
         yield chromium
         chromium.close()
+        connections.close_all()  # as tests/conftest.py's `browser`: let teardown drop the test database
 
 
 @pytest.fixture

@@ -19,14 +19,13 @@ from attribution.pixel.drops import COUNTED, HEADER, DropReason
 from attribution.public_views import SCRIPT_PATH
 from attribution.selectors.pixel import DropCount, pixel_drops_recent
 from attribution.services.pixel import touches_flush
-from tests.attribution.pixel_helpers import hit, post
+from tests.attribution.pixel_helpers import GOOGLEBOT, hit, post
 from tests.factories.workspaces import WorkspaceFactory
 from trackrev.workspaces.models import UsageMonth
 from trackrev.workspaces.usage import FREE_MONTHLY_EVENTS
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2026, 11, 15, 12, 30, tzinfo=dt.UTC)
-GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 
 
 @pytest.fixture(params=["locmem", "file", "redis"], autouse=True)
@@ -217,47 +216,3 @@ def test_p_js_explains_every_reason():
         key = f"'{reason}':" if "-" in reason else f"{reason}:"
         assert key in source, reason
     assert set(COUNTED) == set(DropReason) - {DropReason.UNKNOWN_WORKSPACE}
-
-
-class RoundTrips:
-    """Requests sent to Redis, counted where redis-py writes them to the socket (a pipeline is one)."""
-
-    def __init__(self, monkeypatch):
-        import redis.connection
-
-        self.count = 0
-        send = redis.connection.AbstractConnection.send_packed_command
-
-        def counting(connection, command, check_health=True):
-            self.count += 1
-            return send(connection, command, check_health)
-
-        monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
-
-    def of(self, action) -> int:
-        before = self.count
-        action()
-        return self.count - before
-
-
-@time_machine.travel(NOW, tick=False)
-@override_settings(PIXEL_RATE_LIMIT_PER_MINUTE=5)
-def test_on_redis_only_a_dropped_hit_pays_for_its_count(client, pixel_cache, monkeypatch):
-    if pixel_cache != "redis":
-        pytest.skip("counts Redis round trips")
-    workspace = WorkspaceFactory(plan="free")
-    UsageMonth.objects.create(workspace=workspace, month=dt.date(2026, 11, 1), events=FREE_MONTHLY_EVENTS - 3)
-    post(client, hit(workspace, s=False))  # warms the workspace, the script and the connection; event 998
-    trips = RoundTrips(monkeypatch)
-
-    assert trips.of(lambda: post(client, landing(workspace, 1))) == 1  # event 999: rate, usage, buffer
-    assert trips.of(lambda: post(client, hit(workspace, s=False))) == 1  # event 1000
-    assert trips.of(lambda: post(client, landing(workspace, 2))) == 2  # past the quota: + the drop
-    assert trips.of(lambda: post(client, landing(workspace, 3), ua=GOOGLEBOT)) == 1  # the drop only
-    assert trips.of(lambda: post(client, landing(workspace, 4))) == 2  # quota
-    assert trips.of(lambda: post(client, landing(workspace, 5))) == 2  # rate limit: 6th this minute
-    assert [(r.reason, r.count) for r in pixel_drops_recent(workspace_id=workspace.pk).rows] == [
-        (DropReason.AUTOMATED, 1),
-        (DropReason.QUOTA, 2),
-        (DropReason.RATE_LIMIT, 1),
-    ]
