@@ -1,5 +1,6 @@
 """Public pixel endpoints: `GET /p.js` and `POST /collect` (the hot path: validate, drop bots,
-rate-limit, record, 204 — see CONTRACTS.md §3 and attribution/pixel/wire.py)."""
+rate-limit, record, 204 — see CONTRACTS.md §3 and attribution/pixel/wire.py). A hit that is not
+counted is answered with `X-TrackRev-Dropped: <reason>` (attribution/pixel/drops.py)."""
 
 from functools import lru_cache
 from pathlib import Path
@@ -9,9 +10,10 @@ from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from attribution.channels.hosts import host_of
-from attribution.pixel import wire
+from attribution.pixel import drops, wire
 from attribution.pixel.bots import is_bot
-from attribution.selectors.pixel import pixel_site_get
+from attribution.pixel.drops import DropReason, hit_drop_record
+from attribution.selectors.pixel import PixelSite, pixel_site_get
 from attribution.services.pixel import hit_ingest
 
 SCRIPT_PATH = Path(__file__).parent / "pixel" / "p.js"
@@ -41,6 +43,32 @@ def _status(status: int, origin: str | None, *, preflight: bool = False) -> Http
         response["Access-Control-Allow-Headers"] = "Content-Type"
         response["Access-Control-Max-Age"] = "86400"
     return response
+
+
+def _dropped(
+    reason: DropReason, origin: str | None, *, status: int = 204, site: PixelSite | None = None, host: str = ""
+) -> HttpResponse:
+    """The answer to a hit that was not counted: counted as dropped for its workspace (when there is
+    one), and saying why for p.js's `data-debug` log: a 204 alone does not tell a counted hit from one
+    past the quota or from a bot."""
+    if site is not None:
+        hit_drop_record(workspace_id=site.id, reason=reason, host=host)
+    response = _status(status, origin)
+    response[drops.HEADER] = reason.value
+    response["Access-Control-Expose-Headers"] = drops.HEADER
+    return response
+
+
+def _refused_host(site: PixelSite, host: str, origin: str | None) -> str | None:
+    """The page's host, or the request's origin host, that the workspace does not allow; None when
+    both are allowed."""
+    if not site.allows(host):
+        return host
+    if origin and origin != "null":
+        origin_host = host_of(origin)
+        if not site.allows(origin_host):
+            return origin_host
+    return None
 
 
 def client_ip(request) -> str:
@@ -77,11 +105,13 @@ def collect(request):
         return _status(400, origin)
     site = pixel_site_get(public_id=hit.workspace)
     if site is None:
-        return _status(404, origin)
-    if not site.allows(hit.host) or (origin and origin != "null" and not site.allows(host_of(origin))):
-        return _status(403, origin)
+        return _dropped(DropReason.UNKNOWN_WORKSPACE, origin, status=404)
+    refused = _refused_host(site, hit.host, origin)
+    if refused is not None:
+        return _dropped(DropReason.DOMAIN, origin, status=403, site=site, host=refused)
     if hit.automated or is_bot(request.headers.get("User-Agent", "")):
-        return _status(204, origin)  # nothing stored; a bot learns nothing from the answer
-    if not hit_ingest(site=site, hit=hit, ip=client_ip(request)):
-        return _status(429, origin)
+        return _dropped(DropReason.AUTOMATED, origin, site=site)  # nothing stored
+    dropped = hit_ingest(site=site, hit=hit, ip=client_ip(request))
+    if dropped is not None:
+        return _dropped(dropped, origin, status=429 if dropped == DropReason.RATE_LIMIT else 204, site=site)
     return _status(204, origin)

@@ -1,6 +1,7 @@
 /* TrackRev pixel. Hand-written, no dependencies, never throws into the host page.
  * <script async src="{BASE}/p.js" data-workspace="ws_…" data-cookie-domain=".yoursite.com"></script>
- * Optional: data-api="{BASE}" (default: this script's origin), data-consent="required".
+ * Optional: data-api="{BASE}" (default: this script's origin), data-consent="required", data-debug
+ * (logs to the console whether each hit was counted, and if not why: the X-TrackRev-Dropped answer).
  * Wire format: attribution/pixel/wire.py. */
 (function (w, d) {
   try {
@@ -17,6 +18,7 @@
     var endpoint = base.replace(/\/+$/, '') + '/collect';
     var VID = 'trackrev_vid', SES = 'trackrev_ses', LIFETIME = 400 * 86400, IDLE = 1800;
     var consented = attr('consent') !== 'required';
+    var debug = script.hasAttribute('data-debug');
     var lastHit = 0, lastUrl = '';
 
     var readCookie = function (name) {
@@ -55,8 +57,23 @@
       if (navigator.webdriver) hit.a = true;
       var body = JSON.stringify(hit);
       // A string body is sent as text/plain: a CORS-simple request, no preflight.
+      if (debug) return report(hit, fetch(endpoint, { method: 'POST', body: body, keepalive: true, credentials: 'omit' }));
       try { if (navigator.sendBeacon && navigator.sendBeacon(endpoint, body)) return; } catch (e) { /* fall back */ }
       try { fetch(endpoint, { method: 'POST', body: body, keepalive: true, credentials: 'omit', mode: 'no-cors' }); } catch (e) { /* give up */ }
+    };
+    // data-debug: the answer's X-TrackRev-Dropped reason (attribution/pixel/drops.py), said plainly.
+    var report = function (hit, answer) {
+      var what = 'TrackRev: ' + (hit.k === 'id' ? 'identify' : 'page view ' + hit.u);
+      answer.then(function (r) {
+        var why = r.headers.get('X-TrackRev-Dropped');
+        console[why || !r.ok ? 'warn' : 'info'](what + (why ? ' not counted: ' + ({
+          automated: 'automated/headless browser or bot: test in a normal browser window',
+          domain: location.hostname + ' is not in Allowed domains (TrackRev settings)',
+          quota: 'Free monthly quota reached: upgrade or wait for next month',
+          'rate-limit': 'too many hits from this address this minute',
+          'unknown-workspace': 'no workspace ' + ws
+        }[why] || why) : r.ok ? ' counted' : ' refused: HTTP ' + r.status));
+      }, function () { console.warn(what + ' not sent (ad blocker? offline?)'); });
     };
     var pageview = function (referrer) {
       var url = location.href;

@@ -1,16 +1,22 @@
-"""Reads for the pixel's hot path: a workspace's pixel configuration, cached in the process.
+"""Reads of the pixel: a workspace's pixel configuration for the hot path, cached in the process,
+and the hits it did not count lately, for the Integrations page.
 
 A hit needs the workspace's id, plan, allowed domains and compiled channel rules; those are read
 once per process and kept for SITE_TTL seconds, so a change in settings reaches every web process
 within that time (the process that made the change forgets its copy at once).
 """
 
+import datetime as dt
 import time
 from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.utils import timezone
 
 from attribution.channels import CompiledRule, compile_rules
 from attribution.channels.hosts import in_domains
 from attribution.models import ChannelRule
+from attribution.pixel.drops import BUCKETS, COUNTED, DropReason, drop_hour, drop_key, refused_host_key
 from trackrev.workspaces.models import Workspace
 
 SITE_TTL = 60.0
@@ -64,3 +70,36 @@ def pixel_site_forget(*, public_id: str | None = None) -> None:
         _sites.clear()
     else:
         _sites.pop(public_id, None)
+
+
+@dataclass(frozen=True, slots=True)
+class DropCount:
+    reason: DropReason
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class PixelDrops:
+    """Hits of the last 24 hours that were not counted: one row per reason that dropped any (in
+    `COUNTED` order), and the host a refused hit came from most recently ('' when none)."""
+
+    rows: tuple[DropCount, ...]
+    refused_host: str
+
+    @property
+    def total(self) -> int:
+        return sum(row.count for row in self.rows)
+
+
+def pixel_drops_recent(*, workspace_id: int, now: dt.datetime | None = None) -> PixelDrops:
+    """One read of the cache: every reason's hourly buckets of the last 24 hours, and their hosts."""
+    hour = drop_hour(now or timezone.now())
+    hours = range(hour, hour - BUCKETS, -1)  # newest first
+    counters = {drop_key(workspace_id, reason, h): reason for reason in COUNTED for h in hours}
+    hosts = [refused_host_key(workspace_id, h) for h in hours]
+    found = cache.get_many([*counters, *hosts])
+    counts = dict.fromkeys(COUNTED, 0)
+    for key, reason in counters.items():
+        counts[reason] += found.get(key, 0)
+    rows = tuple(DropCount(reason, count) for reason, count in counts.items() if count)
+    return PixelDrops(rows=rows, refused_host=next((found[key] for key in hosts if key in found), ""))

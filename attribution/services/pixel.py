@@ -35,6 +35,7 @@ from attribution.pixel.buffer import (
     page_view_count,
     redis_cache,
 )
+from attribution.pixel.drops import DropReason
 from attribution.pixel.ratelimit import KEY_TTL as RATE_KEY_TTL
 from attribution.pixel.ratelimit import rate_key, rate_limited
 from attribution.pixel.wire import IDENTIFY, Hit
@@ -233,21 +234,23 @@ def _maybe_landing(hit: Hit) -> bool:
     return bool(hit.referrer) and host_of(hit.referrer) != host_of(hit.url)
 
 
-def hit_ingest(*, site: PixelSite, hit: Hit, ip: str, now: dt.datetime | None = None) -> bool:
-    """Record a validated hit from a real browser; False when the client is over the rate limit.
-    Identities are bound; page views are counted and, when they are landings within the plan's
-    quota, recorded as touches (through the Redis buffer when the cache is Redis)."""
+def hit_ingest(*, site: PixelSite, hit: Hit, ip: str, now: dt.datetime | None = None) -> DropReason | None:
+    """Record a validated hit from a real browser; returns why it was not counted (over the rate
+    limit, or past the plan's quota), None when it was. Identities are bound; page views are
+    counted and, when they are landings within the plan's quota, recorded as touches (through the
+    Redis buffer when the cache is Redis)."""
     now = now or timezone.now()
     if hit.kind == IDENTIFY:
         if rate_limited(workspace_id=site.id, ip=ip):
-            return False
+            return DropReason.RATE_LIMIT
         identity_bind(workspace_id=site.id, visitor_id=hit.visitor_id, email=hit.email, now=now)
-        return True
+        return None
     return _page_view_ingest()(site=site, hit=hit, ip=ip, now=now)
 
 
-def _page_view_buffer(*, site: PixelSite, hit: Hit, ip: str, now: dt.datetime) -> bool:
-    """One round trip: rate limit, usage and, for a possible landing, the buffer (see buffer.py)."""
+def _page_view_buffer(*, site: PixelSite, hit: Hit, ip: str, now: dt.datetime) -> DropReason | None:
+    """One round trip: rate limit, usage and, for a possible landing, the buffer (see buffer.py).
+    The script's answer also says whether the quota dropped the hit (the month's events past it)."""
     backend = caches["default"]  # looked up per hit: Django keeps a cache object per thread
     payload = (
         hit_payload(
@@ -261,6 +264,7 @@ def _page_view_buffer(*, site: PixelSite, hit: Hit, ip: str, now: dt.datetime) -
         if _maybe_landing(hit)
         else ""
     )
+    quota = plan_quota(site.plan)
     allowed, total = page_view_count(
         backend,
         rate_key=rate_key(workspace_id=site.id, ip=ip),
@@ -268,30 +272,34 @@ def _page_view_buffer(*, site: PixelSite, hit: Hit, ip: str, now: dt.datetime) -
         rate_limit=settings.PIXEL_RATE_LIMIT_PER_MINUTE,
         usage_key=usage_key(site.id, month_start(now)),
         usage_ttl=COUNTER_TTL,
-        quota=plan_quota(site.plan),
+        quota=quota,
         payload=payload,
     )
-    if allowed:
-        usage_counter_seed(workspace_id=site.id, total=total, now=now)
-    return allowed
+    if not allowed:
+        return DropReason.RATE_LIMIT
+    usage_counter_seed(workspace_id=site.id, total=total, now=now)
+    # The script's own count decided the buffering, so it decides the drop too.
+    return DropReason.QUOTA if quota and total > quota else None
 
 
-def _page_view_append(*, site: PixelSite, hit: Hit, ip: str, now: dt.datetime) -> bool:
+def _page_view_append(*, site: PixelSite, hit: Hit, ip: str, now: dt.datetime) -> DropReason | None:
     """Without Redis: count through the cache API, classify now, insert the touch."""
     if rate_limited(workspace_id=site.id, ip=ip):
-        return False
+        return DropReason.RATE_LIMIT
     events = usage_event_record(workspace_id=site.id, now=now)
-    if quota_exceeded(plan=site.plan, events=events) or not _maybe_landing(hit):
-        return True
+    if quota_exceeded(plan=site.plan, events=events):
+        return DropReason.QUOTA
+    if not _maybe_landing(hit):
+        return None
     landing = Landing.from_url(hit.url, referrer=hit.referrer, session_start=hit.session_start)
     touch = touch_build(site=site, visitor_id=hit.visitor_id, landing=landing, occurred_at=now)
     if touch is not None:
         _append_one(touch)
-    return True
+    return None
 
 
 @lru_cache(maxsize=1)
-def _page_view_ingest() -> Callable[..., bool]:
+def _page_view_ingest() -> Callable[..., DropReason | None]:
     return _page_view_buffer if redis_cache() is not None else _page_view_append
 
 

@@ -1,11 +1,15 @@
 """`{% pixel_setup %}`: the Integrations page's "Step 1 · paste the pixel" block for the current
-workspace (snippet, cookie-domain explanation, last hit received)."""
+workspace (snippet, cookie-domain explanation, last hit received, hits not counted lately and what
+to do about each reason)."""
+
+import datetime as dt
 
 from django import template
 from django.conf import settings
+from django.utils import timezone
 
-from attribution.selectors.pixel import normalize_domain
-from trackrev.workspaces.usage import usage_last_event_at
+from attribution.selectors.pixel import normalize_domain, pixel_drops_recent
+from trackrev.workspaces.usage import FREE_MONTHLY_EVENTS, month_start, usage_last_event_at
 
 register = template.Library()
 
@@ -23,4 +27,8 @@ def pixel_setup(context) -> dict:
         "snippet": snippet,
         "cookie_domain": cookie_domain,
         "last_hit_at": usage_last_event_at(workspace_id=workspace.pk),
+        "drops": pixel_drops_recent(workspace_id=workspace.pk),
+        "free_quota": FREE_MONTHLY_EVENTS,
+        "next_month": (month_start(timezone.now()) + dt.timedelta(days=31)).replace(day=1),
+        "rate_limit": settings.PIXEL_RATE_LIMIT_PER_MINUTE,
     }

@@ -1,10 +1,11 @@
-"""Shared helpers for the pixel tests: a hit body as p.js sends it, and a browser user agent."""
+"""Shared helpers for the pixel tests: a hit body as p.js sends it, and user agents (a browser, a crawler)."""
 
 import json
 
 CHROME_UA = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 )
+GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 VISITOR = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
 
 

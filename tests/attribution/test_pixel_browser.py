@@ -6,9 +6,12 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.db import connections
 
 from attribution.models import Identity, Touch, Visitor
+from attribution.pixel.drops import DropReason
 from attribution.public_views import SCRIPT_PATH
+from attribution.selectors.pixel import DropCount, pixel_drops_recent
 from tests.attribution.pixel_helpers import CHROME_UA
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.factories.workspaces import WorkspaceFactory
@@ -24,6 +27,10 @@ QUEUE = """<script>window.trackrev = window.trackrev || {q: []}; trackrev.q.push
 </script>"""
 
 
+VARIANTS = {"consent": ' data-consent="required"', "debug": " data-debug", "debug-unknown": " data-debug"}
+UNKNOWN_WORKSPACE = "ws_nosuchworkspace"
+
+
 class Site:
     """The customer's site: serves /<variant>.html pages embedding the snippet."""
 
@@ -35,9 +42,9 @@ class Site:
                 variant = self.path.split("?")[0].strip("/").removesuffix(".html")
                 html = PAGE.format(
                     api=site.api,
-                    workspace=site.workspace,
+                    workspace=UNKNOWN_WORKSPACE if variant == "debug-unknown" else site.workspace,
                     queue=QUEUE if variant == "queued" else "",
-                    extra=' data-consent="required"' if variant == "consent" else "",
+                    extra=VARIANTS.get(variant, ""),
                 )
                 body = html.encode()
                 self.send_response(200)
@@ -58,31 +65,52 @@ class Site:
         return f"http://shop.site.test:{self.port}{path}"
 
 
-@pytest.fixture
-def pixel_browser(monkeypatch):
+def launch(monkeypatch, *args: str):
     from playwright.sync_api import sync_playwright
 
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    args = [
-        *CHROMIUM_ARGS,
-        "--host-resolver-rules=MAP *.site.test 127.0.0.1",
-        # Playwright marks the browser as automated (navigator.webdriver); a visitor's browser is not.
-        "--disable-blink-features=AutomationControlled",
-    ]
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP *.site.test 127.0.0.1", *args]
+        )
         yield chromium
         chromium.close()
+        connections.close_all()  # as tests/conftest.py's `browser`: let teardown drop the test database
 
 
 @pytest.fixture
-def workspace_site(live_server):
+def pixel_browser(monkeypatch):
+    # Playwright marks the browser as automated (navigator.webdriver); a visitor's browser is not.
+    yield from launch(monkeypatch, "--disable-blink-features=AutomationControlled")
+
+
+@pytest.fixture
+def automated_browser(monkeypatch):
+    """Chromium as Playwright drives it: navigator.webdriver is true, as in a founder's test suite."""
+    yield from launch(monkeypatch)
+
+
+@pytest.fixture
+def serve(live_server):
+    """`serve(workspace)`: the customer's site for that workspace, stopped after the test."""
+    sites = []
+
+    def start(workspace) -> Site:
+        site = Site(live_server.url, workspace.public_id)
+        site.thread.start()
+        sites.append(site)
+        return site
+
+    yield start
+    for site in sites:
+        site.server.shutdown()
+        site.server.server_close()
+
+
+@pytest.fixture
+def workspace_site(serve):
     workspace = WorkspaceFactory(allowed_domains=["site.test"])
-    site = Site(live_server.url, workspace.public_id)
-    site.thread.start()
-    yield workspace, site
-    site.server.shutdown()
-    site.server.server_close()
+    return workspace, serve(workspace)
 
 
 @pytest.fixture
@@ -211,3 +239,83 @@ def test_cookie_is_secure_on_https(pixel_browser):
     cookie = next(c for c in context.cookies() if c["name"] == "trackrev_vid")
     assert (cookie["secure"], cookie["sameSite"], cookie["domain"]) == (True, "Lax", ".site.test")
     context.close()
+
+
+def console(page, action, count=1) -> list[tuple[str, str]]:
+    """Run `action`, then wait until p.js has logged `count` lines; returns them as (type, text)."""
+    lines = []
+
+    def on_console(message):
+        if message.text.startswith("TrackRev:"):
+            lines.append((message.type, message.text))
+
+    page.on("console", on_console)
+    action()
+    while len(lines) < count:
+        page.wait_for_event("console", timeout=10_000)
+    page.remove_listener("console", on_console)
+    return lines
+
+
+def test_debug_logs_why_an_automated_browser_is_not_counted(workspace_site, automated_browser):
+    workspace, site = workspace_site
+    page = automated_browser.new_context(user_agent=CHROME_UA).new_page()  # a browser's agent; webdriver on
+    url = site.url("/debug.html?utm_source=newsletter")
+    assert console(page, lambda: page.goto(url)) == [
+        (
+            "warning",
+            f"TrackRev: page view {url} not counted: automated/headless browser or bot: test in a normal "
+            "browser window",
+        )
+    ]
+    page.context.close()
+    assert not Touch.objects.exists()
+    assert pixel_drops_recent(workspace_id=workspace.pk).rows == (DropCount(DropReason.AUTOMATED, 1),)
+
+
+def test_debug_logs_a_domain_that_is_not_allowed(serve, page):
+    workspace = WorkspaceFactory(allowed_domains=["mysaas.dev"])
+    url = serve(workspace).url("/debug.html")
+    assert console(page, lambda: page.goto(url)) == [
+        (
+            "warning",
+            f"TrackRev: page view {url} not counted: shop.site.test is not in Allowed domains (TrackRev settings)",
+        )
+    ]
+    drops = pixel_drops_recent(workspace_id=workspace.pk)
+    assert (drops.rows, drops.refused_host) == ((DropCount(DropReason.DOMAIN, 1),), "shop.site.test")
+
+
+def test_debug_logs_an_unknown_workspace(workspace_site, page):
+    _, site = workspace_site
+    url = site.url("/debug-unknown.html")
+    assert console(page, lambda: page.goto(url)) == [
+        ("warning", f"TrackRev: page view {url} not counted: no workspace {UNKNOWN_WORKSPACE}")
+    ]
+
+
+def test_debug_logs_counted_hits_and_they_are_recorded(workspace_site, page):
+    workspace, site = workspace_site
+    requests = []
+    page.on("request", lambda request: "/collect" in request.url and requests.append(request.resource_type))
+    url = site.url("/debug.html?utm_source=newsletter&utm_medium=email")
+    assert console(page, lambda: page.goto(url)) == [("info", f"TrackRev: page view {url} counted")]
+    assert console(page, lambda: page.evaluate("trackrev.identify('buyer@example.com')")) == [
+        ("info", "TrackRev: identify counted")
+    ]
+    assert requests == ["fetch", "fetch"]  # data-debug reads the answer
+    assert Touch.objects.get(workspace=workspace).channel == "Newsletter"
+    assert Identity.objects.filter(workspace=workspace).exists()
+
+
+def test_without_data_debug_hits_go_by_beacon_and_nothing_is_logged(workspace_site, automated_browser):
+    _, site = workspace_site
+    page = automated_browser.new_context(user_agent=CHROME_UA).new_page()
+    requests, lines = [], []
+    page.on("request", lambda request: "/collect" in request.url and requests.append(request.resource_type))
+    page.on("console", lambda message: lines.append(message.text))
+    collect(page, lambda: page.goto(site.url("/plain.html")))  # dropped (webdriver), answered 204
+    page.evaluate("new Promise((done) => setTimeout(done, 0))")  # a task after the answer: a log would be in
+    page.context.close()
+    assert requests == ["ping"]  # sendBeacon, as always
+    assert lines == []

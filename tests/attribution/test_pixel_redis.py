@@ -10,6 +10,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import redis.connection
 import time_machine
 from django.core.cache import caches
 from django.db import OperationalError, connections
@@ -27,10 +28,12 @@ from attribution.pixel.buffer import (
     flush_lock_take,
     redis_cache,
 )
+from attribution.pixel.drops import DropReason
+from attribution.selectors.pixel import pixel_drops_recent
 from attribution.services import pixel
 from attribution.services.pixel import touches_flush
 from attribution.tasks import touches_flush as touches_flush_task
-from tests.attribution.pixel_helpers import hit, post
+from tests.attribution.pixel_helpers import GOOGLEBOT, hit, post
 from tests.factories.workspaces import WorkspaceFactory
 from tests.workers import wait_until
 from trackrev.workspaces.models import UsageMonth
@@ -271,3 +274,44 @@ def test_free_quota_in_the_script(client):
     assert usage_month_events(workspace_id=workspace.pk) == FREE_MONTHLY_EVENTS + 2
     usage_flush()
     assert UsageMonth.objects.get(workspace=workspace).events == FREE_MONTHLY_EVENTS + 2
+
+
+class RoundTrips:
+    """Requests sent to Redis, counted where redis-py writes them to the socket (a pipeline is one)."""
+
+    def __init__(self, monkeypatch):
+        self.count = 0
+        send = redis.connection.AbstractConnection.send_packed_command
+
+        def counting(connection, command, check_health=True):
+            self.count += 1
+            return send(connection, command, check_health)
+
+        monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
+
+    def of(self, action) -> int:
+        before = self.count
+        action()
+        return self.count - before
+
+
+@time_machine.travel(NOW, tick=False)
+@override_settings(PIXEL_RATE_LIMIT_PER_MINUTE=5)
+def test_only_a_dropped_hit_pays_for_its_count(client, monkeypatch):
+    """An accepted hit is one round trip, as before drops were counted; a dropped one is two at most."""
+    workspace = WorkspaceFactory(plan="free")
+    UsageMonth.objects.create(workspace=workspace, month=dt.date(2026, 11, 1), events=FREE_MONTHLY_EVENTS - 3)
+    post(client, hit(workspace, s=False))  # warms the workspace, the script and the connection; event 998
+    trips = RoundTrips(monkeypatch)
+
+    assert trips.of(lambda: post(client, landing(workspace, 1))) == 1  # event 999: rate, usage, buffer
+    assert trips.of(lambda: post(client, hit(workspace, s=False))) == 1  # event 1000
+    assert trips.of(lambda: post(client, landing(workspace, 2))) == 2  # past the quota: + the drop
+    assert trips.of(lambda: post(client, landing(workspace, 3), ua=GOOGLEBOT)) == 1  # the drop only
+    assert trips.of(lambda: post(client, landing(workspace, 4))) == 2  # quota
+    assert trips.of(lambda: post(client, landing(workspace, 5))) == 2  # rate limit: 6th this minute
+    assert [(r.reason, r.count) for r in pixel_drops_recent(workspace_id=workspace.pk).rows] == [
+        (DropReason.AUTOMATED, 1),
+        (DropReason.QUOTA, 2),
+        (DropReason.RATE_LIMIT, 1),
+    ]
