@@ -23,7 +23,8 @@ PRODUCTION_ENV = {
 
 
 def _run(*command: str, env: dict, timeout: float = 120) -> subprocess.CompletedProcess:
-    clean = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
+    # TRACKREV_ENV_FILE: the test settings' (no .env), so that a developer's .env supplies nothing.
+    clean = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TRACKREV_ENV_FILE") if k in os.environ}
     return subprocess.run(
         [sys.executable, *command],
         env={**clean, **env},
