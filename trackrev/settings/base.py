@@ -5,6 +5,8 @@ Production differs from development only by env values. Secrets have no defaults
 
 import sys
 
+from django.utils.log import DEFAULT_LOGGING
+
 from trackrev.env import BASE_DIR, env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
@@ -286,7 +288,21 @@ DEMO_SEEDERS: list[str] = ["integrations.demo.fx_seed", "attribution.demo.seed_d
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": DEFAULT_LOGGING["formatters"]["django.server"],
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "django.server": DEFAULT_LOGGING["handlers"]["django.server"],
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Django's default gives its logger a console handler of its own in DEBUG (and one mailing ADMINS,
+        # of whom there are none): each warning was printed twice, bare and then by the root's handler (in
+        # a worker, Celery's), which alone prints them now.
+        "django": {"handlers": []},
+        # Reset with its parent: runserver's request lines, as Django prints them.
+        "django.server": DEFAULT_LOGGING["loggers"]["django.server"],
+    },
 }
