@@ -1,18 +1,22 @@
 """`make run` for real: the Makefile and bin/ in a copy of the project (a fresh clone: no var/, no .env).
 
 Most tests give it a fake venv (a `python` whose runserver and a `celery` that only sleep and write down
-their environment, and that runs bin/dev_env.py for real), so no Django starts."""
+their environment, and that runs bin/dev_env.py for real), so no Django starts; one starts everything."""
 
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import time
+from collections import Counter
 from contextlib import suppress
 from pathlib import Path
 
 import pytest
+import requests
 from cryptography.fernet import Fernet
 from django.conf import settings
 
@@ -32,9 +36,13 @@ echo $$ >> worker.pids
 [ -e worker.dies ] && exit 3
 exec sleep 600
 """
+# The venv the tests run in, behind a venv of the copy's own that make sees installed (so it never runs pip).
+REAL_PYTHON = f'#!/bin/sh\nexec {sys.executable} "$@"\n'
+REAL_CELERY = f'#!/bin/sh\nexec {sys.executable} -m celery "$@"\n'
 # What the user's shell would carry: nothing of TrackRev's (CI exports DATABASE_URL and CELERY_BROKER_URL;
 # the test settings TRACKREV_ENV_FILE), so make run is in embedded mode on the copy's own var/ and .env.
 SHELL_ENV = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
+RECORD = re.compile(r"^(?:\d{4}-\d\d-\d\d [\d:,]+ [A-Z]+ \S+|\[\d{4}-\d\d-\d\d [\d:,]+: [A-Z]+/\w+\]) (.*)$")
 
 
 def _project(root: Path, python: str, celery: str) -> Path:
@@ -199,3 +207,53 @@ def test_make_run_adds_only_what_an_existing_env_file_lacks(project):
     assert text.startswith(mine)
     added = re.findall(r"^(\w+)=.", text.removeprefix(mine), flags=re.M)
     assert added == ["DJANGO_DEBUG", "DJANGO_SECRET_KEY", "FIELD_ENCRYPTION_KEYS"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _status(url: str) -> int | None:
+    try:
+        return requests.get(url, timeout=5).status_code
+    except requests.ConnectionError:
+        return None
+
+
+def _printed_twice(output: str) -> list[str]:
+    """Log records that a second handler printed again: bare beside the formatted line, or the same line."""
+    lines = output.splitlines()
+    messages = {match[1] for line in lines if (match := RECORD.match(line))}
+    again = {line for line, count in Counter(lines).items() if count > 1 and RECORD.match(line)}
+    return sorted(again | {line for line in lines if line in messages})
+
+
+def test_make_run_on_a_fresh_clone_starts_clean_and_is_healthy_as_soon_as_its_worker_is(tmp_path):
+    project = _project(tmp_path / "clone", REAL_PYTHON, REAL_CELERY)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    make = _make_run(project, f"PORT={port}")
+    try:
+        wait_until(lambda: "TrackRev is starting" in (project / "terminal").read_text(), "no server", timeout=90)
+        starting = time.monotonic()  # the worker and the web server start now
+        wait_until(lambda: _status(f"{base}/healthz") == 200, "/healthz never healthy", timeout=60)
+        healthy_after = time.monotonic() - starting
+        assert _status(f"{base}/nothing-here") == 404
+        assert _status(f"{base}/favicon.ico") == 200
+        _ctrl_c(make)
+    finally:
+        _kill_all(make)
+        terminal = (project / "terminal").read_text()
+        worker_log = project / "var" / "worker.log"
+        worker = worker_log.read_text() if worker_log.exists() else ""
+        print(terminal, worker)  # shown when the test fails
+
+    # Beat's first heartbeat comes an interval (15 s) after it starts.
+    assert healthy_after < 10, healthy_after
+    output = terminal + worker
+    assert [line for line in output.splitlines() if "ERROR" in line or "Traceback" in line] == []
+    assert "WARNING" not in worker  # it once said "No hostname was supplied" again and again
+    assert terminal.count("Not Found: /nothing-here") == 1
+    assert _printed_twice(output) == []
