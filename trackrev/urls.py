@@ -1,7 +1,10 @@
 from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path, re_path
+from django.utils.functional import lazy
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from trackrev.error_views import api_not_found
@@ -56,6 +59,9 @@ urlpatterns = [
     path("", include("attribution.public_urls")),
     path("", include("affiliates.public_urls")),
     path("healthz", healthz, name="healthz"),
+    # Browsers ask for it on pages that name no icon (the admin's). Resolved per request: the hashed name
+    # of the file exists only once collectstatic ran.
+    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("favicon.svg"))),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),
     re_path(r"^api/", api_not_found),  # any other path under /api/, DEBUG or not

@@ -172,3 +172,13 @@ def test_user_without_workspace_is_asked_to_create_one(client):
     response = client.post("/app/new/", {"name": "Second try"})
 
     assert response.status_code == 302 and Workspace.objects.filter(name="Second try").exists()
+
+
+def test_pages_name_their_icon_and_favicon_ico_leads_to_it(client):
+    login = client.get("/login/").content.decode()
+    icon = client.get("/favicon.ico")
+
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in login
+    assert icon.status_code == 302 and icon["Location"] == "/static/favicon.svg"
+    svg = client.get(icon["Location"])
+    assert svg.status_code == 200 and svg["Content-Type"] == "image/svg+xml"

@@ -3,14 +3,23 @@
 Production differs from development only by env values. Secrets have no defaults outside DEBUG.
 """
 
+import sys
+
+from django.utils.log import DEFAULT_LOGGING
+
 from trackrev.env import BASE_DIR, env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
+_missing_secrets: list[str] = []
 
 
 def _secret(name: str, dev_default: str) -> str:
-    """A secret: required in production, a fixed throwaway value in DEBUG."""
-    return env.str(name) if not DEBUG else env.str(name, default=dev_default)
+    """A secret: required outside DEBUG (unset or empty, it is missing), a fixed throwaway value in DEBUG."""
+    value = env.str(name, default="")
+    if value or DEBUG:
+        return value or dev_default
+    _missing_secrets.append(name)  # start-up stops once every secret was looked at (below)
+    return ""
 
 
 SECRET_KEY = _secret("DJANGO_SECRET_KEY", "dev-only-insecure-secret-key-do-not-use-in-production-0123456789")
@@ -168,15 +177,23 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Field encryption (processor tokens, webhook secrets) -----------------------------------------
 # Comma-separated Fernet keys, newest first; older keys stay readable until re-encrypted.
-FIELD_ENCRYPTION_KEYS = (
-    env.list("FIELD_ENCRYPTION_KEYS")
-    if not DEBUG
-    else env.list("FIELD_ENCRYPTION_KEYS", default=["ZGV2LW9ubHktZmllbGQta2V5LTAxMjM0NTY3ODlhYmM="])
+FIELD_ENCRYPTION_KEYS = env.parse_value(
+    _secret("FIELD_ENCRYPTION_KEYS", "ZGV2LW9ubHktZmllbGQta2V5LTAxMjM0NTY3ODlhYmM="), list
 )
 
 # Key of the HMAC that stands in for customer emails (see trackrev/common/emails.py). Changing it
 # breaks email matching with identities recorded before.
 EMAIL_HASH_KEY = _secret("EMAIL_HASH_KEY", "dev-only-email-hash-key")
+
+if _missing_secrets:
+    # One line naming them, not a traceback. Status 3 is gunicorn's "worker failed to boot": its arbiter
+    # stops instead of starting the worker again and again.
+    print(
+        f"TrackRev cannot start: {', '.join(_missing_secrets)} not set (secrets have no default outside "
+        "DJANGO_DEBUG=1; see .env.example)",
+        file=sys.stderr,
+    )
+    sys.exit(3)
 
 # --- REST API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -271,7 +288,21 @@ DEMO_SEEDERS: list[str] = ["integrations.demo.fx_seed", "attribution.demo.seed_d
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": DEFAULT_LOGGING["formatters"]["django.server"],
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "django.server": DEFAULT_LOGGING["handlers"]["django.server"],
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Django's default gives its logger a console handler of its own in DEBUG (and one mailing ADMINS,
+        # of whom there are none): each warning was printed twice, bare and then by the root's handler (in
+        # a worker, Celery's), which alone prints them now.
+        "django": {"handlers": []},
+        # Reset with its parent: runserver's request lines, as Django prints them.
+        "django.server": DEFAULT_LOGGING["loggers"]["django.server"],
+    },
 }

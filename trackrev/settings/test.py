@@ -2,6 +2,9 @@
 
 import os
 
+# What the tests see comes from the real environment only, never from a developer's .env (`make run`
+# writes one with DEBUG on), here and in the processes the tests start.
+os.environ.setdefault("TRACKREV_ENV_FILE", "")
 os.environ.setdefault("DJANGO_DEBUG", "0")
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdefghijkl")
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "dGVzdC1maWVsZC1rZXktMDEyMzQ1Njc4OWFiY2RlZmc=")
