@@ -41,7 +41,7 @@ def _processor_panel(workspace, processor: str, form: ConnectionForm | None = No
         "health": connection_health(connection=connection) if connection else None,
         "webhook_url": webhook_url,
         "form": form,
-        "template": f"integrations/setup/{processor}.html",
+        "template": adapter.setup_template,
     }
 
 
