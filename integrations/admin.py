@@ -20,10 +20,19 @@ from trackrev.common.money import money_display
 @admin.register(ProcessorConnection)
 class ProcessorConnectionAdmin(admin.ModelAdmin):
     # The encrypted token and webhook secret are never rendered.
-    fields = ["workspace", "processor", "status", "api_base_url", "options", "backfill_days", "reconciled_through"]
-    readonly_fields = ["workspace", "processor", "reconciled_through"]
-    list_display = ["workspace", "processor", "status", "reconciled_through", "created_at"]
-    list_filter = ["processor", "status"]
+    fields = [
+        "workspace",
+        "processor",
+        "status",
+        "is_demo",
+        "api_base_url",
+        "options",
+        "backfill_days",
+        "reconciled_through",
+    ]
+    readonly_fields = ["workspace", "processor", "is_demo", "reconciled_through"]
+    list_display = ["workspace", "processor", "status", "is_demo", "reconciled_through", "created_at"]
+    list_filter = ["processor", "status", "is_demo"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def has_add_permission(self, request):
