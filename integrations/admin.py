@@ -14,6 +14,7 @@ from integrations.models import (
 )
 from integrations.selectors import subscription_visitors_of
 from integrations.services.webhooks import webhook_event_reprocess
+from trackrev.common.admin import ReadOnlyAdmin
 from trackrev.common.money import money_display
 
 
@@ -57,14 +58,6 @@ class WebhookEventAdmin(admin.ModelAdmin):
         if busy:
             message += f" {busy} of them are being processed right now: they are processed again once done."
         self.message_user(request, message, messages.SUCCESS)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Order)
