@@ -14,16 +14,26 @@ from integrations.models import (
 )
 from integrations.selectors import subscription_visitors_of
 from integrations.services.webhooks import webhook_event_reprocess
+from trackrev.common.admin import ReadOnlyAdmin
 from trackrev.common.money import money_display
 
 
 @admin.register(ProcessorConnection)
 class ProcessorConnectionAdmin(admin.ModelAdmin):
     # The encrypted token and webhook secret are never rendered.
-    fields = ["workspace", "processor", "status", "api_base_url", "options", "backfill_days", "reconciled_through"]
-    readonly_fields = ["workspace", "processor", "reconciled_through"]
-    list_display = ["workspace", "processor", "status", "reconciled_through", "created_at"]
-    list_filter = ["processor", "status"]
+    fields = [
+        "workspace",
+        "processor",
+        "status",
+        "is_demo",
+        "api_base_url",
+        "options",
+        "backfill_days",
+        "reconciled_through",
+    ]
+    readonly_fields = ["workspace", "processor", "is_demo", "reconciled_through"]
+    list_display = ["workspace", "processor", "status", "is_demo", "reconciled_through", "created_at"]
+    list_filter = ["processor", "status", "is_demo"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def has_add_permission(self, request):
@@ -48,14 +58,6 @@ class WebhookEventAdmin(admin.ModelAdmin):
         if busy:
             message += f" {busy} of them are being processed right now: they are processed again once done."
         self.message_user(request, message, messages.SUCCESS)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Order)

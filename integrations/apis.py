@@ -25,7 +25,7 @@ from integrations.selectors import (
     subscription_visitors_of,
 )
 from integrations.services.connections import ConnectionExists, connection_create
-from integrations.services.reconcile import SyncRunThrottled, sync_run_request
+from integrations.services.reconcile import DemoConnectionSync, SyncRunThrottled, sync_run_request
 from integrations.validators import api_base_url_validate
 from trackrev.common.errors import ApplicationError
 from trackrev.common.money import money_format
@@ -187,6 +187,7 @@ class ConnectionSyncApi(WorkspaceApiView):
             202: inline_serializer(
                 "SyncQueued", {"sync_run": serializers.IntegerField(), "status": serializers.CharField()}
             ),
+            400: OpenApiResponse(ErrorSerializer, description="A demo connection: there is nothing to sync."),
             429: OpenApiResponse(
                 ErrorSerializer, description="The connection's last run ended less than a minute ago."
             ),
@@ -208,6 +209,8 @@ class ConnectionSyncApi(WorkspaceApiView):
             raise NotFound()
         try:
             run = sync_run_request(connection=connection)
+        except DemoConnectionSync as error:
+            raise Refused(error.message) from error
         except SyncRunThrottled as error:
             return Response(
                 {"detail": error.message},

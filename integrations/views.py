@@ -9,7 +9,7 @@ from integrations.models import ProcessorConnection, SyncRunStatus
 from integrations.processors.registry import ADAPTERS, adapter_class
 from integrations.selectors import connection_health, connection_list, connection_webhook_url
 from integrations.services.connections import connection_create, connection_test, connection_update
-from integrations.services.reconcile import SyncRunThrottled, sync_run_request
+from integrations.services.reconcile import DemoConnectionSync, SyncRunThrottled, sync_run_request
 from trackrev.common.errors import ApplicationError
 from trackrev.workspaces.access import MemberRequiredMixin
 
@@ -41,7 +41,7 @@ def _processor_panel(workspace, processor: str, form: ConnectionForm | None = No
         "health": connection_health(connection=connection) if connection else None,
         "webhook_url": webhook_url,
         "form": form,
-        "template": f"integrations/setup/{processor}.html",
+        "template": adapter.setup_template,
     }
 
 
@@ -109,7 +109,7 @@ class ConnectionSyncView(MemberRequiredMixin, View):
             return redirect("integrations:index")
         try:
             run = sync_run_request(connection=connection)
-        except SyncRunThrottled as error:
+        except (SyncRunThrottled, DemoConnectionSync) as error:
             messages.info(request, error.message)
         else:
             messages.success(request, SYNC_MESSAGES[run.status])

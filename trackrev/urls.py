@@ -13,6 +13,11 @@ from trackrev.workspaces.apis import WorkspaceGetApi
 from trackrev.workspaces.forms import EmailAuthenticationForm
 from trackrev.workspaces.views import SignUpView
 
+# The Django admin is TrackRev's back office, for staff.
+admin.site.site_header = "TrackRev back office"
+admin.site.site_title = "TrackRev back office"
+admin.site.index_title = "Workspaces, processors and attribution"
+
 api_v1 = [
     path("workspace/", WorkspaceGetApi.as_view(), name="workspace"),
     path("", include("integrations.api_urls")),

@@ -30,6 +30,9 @@ class ProcessorConnection(models.Model):
     api_base_url = models.URLField(max_length=300)
     options = models.JSONField(default=dict, blank=True)
     backfill_days = models.PositiveSmallIntegerField(default=90)
+    # The `seed_demo` workspace's: sample data with no processor account behind it, so nothing ever
+    # calls a processor for it (reconcile skips it, a sync or a test says so).
+    is_demo = models.BooleanField(default=False, editable=False)
     # Reconcile watermark: everything changed before it has been read from the processor's API.
     reconciled_through = models.DateTimeField(null=True, blank=True)
     # Lease held by the one reconcile run allowed per connection (works on SQLite and PostgreSQL).

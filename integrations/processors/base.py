@@ -28,7 +28,9 @@ class ProcessorAdapter(ABC):
     # operator's PROCESSOR_API_HOSTS.
     default_api_base_url: ClassVar[str]
     sandbox_api_base_url: ClassVar[str] = ""
-    # What the Integrations page tells the user to set up on the processor's side.
+    # What the Integrations page tells the user to set up on the processor's side: the template of
+    # steps 2 and 3 (checkout metadata, token, webhook), and the scopes and events they list.
+    setup_template: ClassVar[str]
     token_scopes: ClassVar[tuple[str, ...]] = ()
     webhook_events: ClassVar[tuple[str, ...]] = ()
     # Event types whose deliveries we process; anything else is stored as ignored.

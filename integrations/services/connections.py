@@ -75,6 +75,8 @@ def connection_update(
 
 def connection_test(*, connection: ProcessorConnection) -> str:
     """One authenticated read against the processor; its failure category when it fails."""
+    if connection.is_demo:
+        return f"Demo connection: there is no {connection.get_processor_display()} account behind it to test."
     adapter = get_adapter(connection)
     try:
         adapter.http = adapter.http_client(max_attempts=1, timeout=(5, 10))  # the page waits for the answer

@@ -10,7 +10,7 @@ import math
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F, Max, Q
+from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 
 from integrations.models import (
@@ -55,8 +55,21 @@ class SyncRunThrottled(ApplicationError):
         self.retry_after = retry_after
 
 
+class DemoConnectionSync(ApplicationError):
+    def __init__(self):
+        super().__init__("Demo connection: nothing to sync, its orders are sample data.")
+
+
+def connections_reconcilable() -> QuerySet[ProcessorConnection]:
+    """What the hourly job and the `reconcile` command poll: active connections with an account behind them."""
+    return ProcessorConnection.objects.filter(status=ConnectionStatus.ACTIVE, is_demo=False)
+
+
 def sync_run_queue(*, connection: ProcessorConnection, kind: str = SyncRunKind.RECONCILE) -> SyncRun:
-    """A new run, handed to a worker through the outbox (a broker outage delays it, never loses it)."""
+    """A new run, handed to a worker through the outbox (a broker outage delays it, never loses it).
+    Raises DemoConnectionSync for a demo connection: every run starts here, so none calls a processor for it."""
+    if connection.is_demo:
+        raise DemoConnectionSync()
     run = SyncRun.objects.create(workspace_id=connection.workspace_id, connection=connection, kind=kind)
     notifications_enqueue(tasks=[RECONCILE_TASK], subject_ids=[run.pk])
     return run
@@ -65,14 +78,14 @@ def sync_run_queue(*, connection: ProcessorConnection, kind: str = SyncRunKind.R
 @transaction.atomic
 def sync_run_request(*, connection: ProcessorConnection) -> SyncRun:
     """A person's "sync now": the run queued or running for the connection, else a new one; raises
-    SyncRunThrottled within SYNC_COOLDOWN of the previous run's end."""
+    SyncRunThrottled within SYNC_COOLDOWN of the previous run's end, DemoConnectionSync for a demo one."""
     return _sync_run_coalesce(connection, cooldown=SYNC_COOLDOWN)
 
 
 def connections_reconcile_queue() -> list[SyncRun]:
     """The hourly job: a run for each active connection, unless one is queued or running already."""
     runs = []
-    for connection in ProcessorConnection.objects.filter(status=ConnectionStatus.ACTIVE):
+    for connection in connections_reconcilable():
         with transaction.atomic():
             runs.append(_sync_run_coalesce(connection, cooldown=None))
     return runs

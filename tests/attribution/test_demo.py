@@ -1,32 +1,58 @@
-"""The demo month behind `make run`: generated through the pixel and ledger services, then credited."""
+"""The demo workspace behind `make run`: generated through the pixel and ledger services, credited, and
+shaped like a real account on every page, on demo connections that look healthy and never call out."""
+
+import datetime as dt
 
 import pytest
-from django.db.models import Sum
+import responses
+from django.core.management import CommandError, call_command
+from django.db.models import F, Sum
+from django.utils import timezone
+from rest_framework.test import APIClient
 
-from attribution.models import AttributionState, Credit, DailyRollup, Identity, Touch
-from integrations.models import Order, Refund
-from trackrev.workspaces.demo import demo_seed
+from attribution.models import AttributionState, ChannelRule, Credit, DailyRollup, Identity, Touch
+from integrations.models import Order, ProcessorConnection, Refund, Subscription, SyncRun, WebhookEvent
+from integrations.processors.registry import ADAPTERS
+from integrations.selectors import connection_health
+from integrations.services.reconcile import connections_reconcile_queue
+from trackrev.outbox.models import Notification
+from trackrev.workspaces.demo import DEMO_PUBLIC_ID, demo_seed
+from trackrev.workspaces.models import ApiKey
+from trackrev.workspaces.services import api_key_create
 
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_seed_fills_a_living_dashboard(settings):
+def test_demo_seed_fills_a_living_dashboard(settings, broker, committed):
     assert "attribution.demo.seed_demo_month" in settings.DEMO_SEEDERS
     assert settings.DEMO_SEEDERS.index("integrations.demo.fx_seed") < settings.DEMO_SEEDERS.index(
         "attribution.demo.seed_demo_month"
     )
-    workspace = demo_seed().workspace
+    with committed():
+        workspace = demo_seed().workspace
+
     orders = Order.objects.filter(workspace=workspace)
-    channels = set(Touch.objects.filter(workspace=workspace).values_list("channel", flat=True))
+    touches = Touch.objects.filter(workspace=workspace)
+    channels = set(touches.values_list("channel", flat=True))
     assert {"Newsletter", "Facebook", "YouTube", "Google", "Direct", "ChatGPT"} <= channels
-    assert "Affiliates" in set(Touch.objects.filter(workspace=workspace).values_list("channel_group", flat=True))
-    assert set(orders.values_list("processor", flat=True)) == {"polar", "stripe", "paddle", "lemonsqueezy"}
+    assert "Affiliates" in set(touches.values_list("channel_group", flat=True))
+    # Only processors that can be connected: a real account could have no other.
+    assert set(orders.values_list("processor", flat=True)) == set(ADAPTERS)
     assert set(orders.values_list("kind", flat=True)) == {"one_time", "subscription_create", "renewal"}
     assert {"EUR", "GBP", "USD"} <= set(orders.values_list("currency", flat=True))
     assert set(orders.values_list("matched_by", flat=True)) == {"metadata", "subscription", "email", "none"}
     assert Identity.objects.filter(workspace=workspace).exists()
-    assert Refund.objects.filter(workspace=workspace).count() == 2
+    assert Refund.objects.filter(workspace=workspace).count() == 3
+    assert orders.filter(refunded_minor__gt=0, refunded_minor__lt=F("amount_minor")).exists()  # a partial one
+    assert Subscription.objects.filter(workspace=workspace, current_period_end__gt=timezone.now()).exists()
     assert not orders.filter(amount_usd_minor__isnull=True).exists()  # FX rates from the bundled ECB history
+    # Every settings page has something on it.
+    assert list(workspace.memberships.order_by("role").values_list("role", flat=True)) == ["admin", "owner", "viewer"]
+    keys = ApiKey.objects.filter(workspace=workspace)
+    assert keys.filter(revoked_at__isnull=True, last_used_at__isnull=False).exists() and keys.count() == 2
+    rule = ChannelRule.objects.get(workspace=workspace)
+    assert touches.filter(landing_url__contains=f"utm_source={rule.value}", channel=rule.channel).exists()
+    assert workspace.allowed_domains
     # Every paid order is credited in every model, and the rollups hold exactly the credits.
     version = AttributionState.objects.get(workspace=workspace).version
     net = sum((o.amount_usd_minor - (o.refunded_usd_minor or 0)) for o in orders)
@@ -38,3 +64,45 @@ def test_demo_seed_fills_a_living_dashboard(settings):
         rollup = DailyRollup.objects.filter(workspace=workspace, version=version, model=model)
         assert rollup.aggregate(r=Sum("revenue_usd_minor"))["r"] == net
     assert DailyRollup.objects.filter(workspace=workspace, channel="Unattributed").exists()
+    # Credited during the seed: nothing is left for the worker (`make run` seeds at every start).
+    assert broker.sent == [] and not Notification.objects.exists()
+
+
+def test_the_demo_connection_looks_healthy_and_never_calls_a_processor(client, broker):
+    demo_seed()
+    login = demo_seed()  # `make run` seeds again at every start
+    now = timezone.now()
+    connection = ProcessorConnection.objects.get()
+    health = connection_health(connection=connection)
+    assert connection.workspace == login.workspace and WebhookEvent.objects.exclude(connection=connection).count() == 0
+
+    assert (connection.status, connection.is_demo) == ("active", True)
+    assert connection.api_base_url == ADAPTERS[connection.processor].default_api_base_url
+    assert now - health.last_webhook_at < dt.timedelta(days=1)
+    assert health.failed_deliveries == 0
+    assert (health.last_sync.status, health.last_backfill.status) == ("succeeded", "succeeded")
+    assert now - health.last_sync_at < dt.timedelta(hours=1)
+    assert health.last_backfill.created > 0 and health.last_sync.fetched > 0
+
+    client.login(username=login.email, password=login.password)
+    html = client.get("/app/integrations/").content.decode()
+    assert "Demo</span>" in html and "Succeeded" in html
+    assert "None received yet" not in html and "Disabled" not in html and ".invalid" not in html
+    assert "Last hit received" in html  # the pixel's card too: the month's page views are counted
+
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(workspace=login.workspace, name='t').raw_key}")
+    runs = SyncRun.objects.count()
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as network:
+        assert connections_reconcile_queue() == []
+        with pytest.raises(CommandError):
+            call_command("reconcile", workspace=DEMO_PUBLIC_ID)
+        synced = client.post("/app/integrations/polar/sync/", follow=True).content.decode()
+        tested = client.post("/app/integrations/polar/test/", follow=True).content.decode()
+        refused = api.post(f"/api/v1/integrations/{connection.pk}/sync/")
+        broker.run()
+
+        assert len(network.calls) == 0
+    assert "Demo connection: nothing to sync" in synced and "Demo connection: there is no Polar account" in tested
+    assert refused.status_code == 400 and refused.json()["detail"].startswith("Demo connection")
+    assert SyncRun.objects.count() == runs

@@ -1,11 +1,14 @@
 """The Integrations page: setup steps, connect form, test-connection errors, health."""
 
 import datetime as dt
+import re
 
 import pytest
 
 from integrations.models import ProcessorConnection, SyncRun, WebhookEvent
 from integrations.processors.errors import Failure
+from integrations.processors.polar.adapter import PolarAdapter
+from integrations.processors.registry import ADAPTERS
 from tests.factories.integrations import POLAR_SECRET, ProcessorConnectionFactory
 from tests.factories.workspaces import MembershipFactory
 from tests.integrations.fake_polar import FakePolar
@@ -40,6 +43,31 @@ def test_page_shows_the_three_steps(owner_client, workspace, settings):
         assert event in html
     assert "Not connected yet" in html
     assert "<script>" not in html and "style=" not in html  # CSP: no inline code
+
+
+def offered(html: str) -> list[str]:
+    return re.findall(r'data-processor="([^"]+)"', html)
+
+
+def test_pages_offer_exactly_the_processors_with_an_adapter(owner_client):
+    integrations, overview = page(owner_client), owner_client.get("/app/").content.decode()
+
+    assert offered(integrations) == list(ADAPTERS) == ["polar"]
+    assert re.findall(r'action="/app/integrations/(\w+)/', integrations) == ["polar"]
+    assert "Stripe, Paddle and Lemon Squeezy: coming soon" in integrations
+    assert "Connect a processor</a> (Polar; Stripe, Paddle and Lemon Squeezy coming soon)" in overview
+
+
+def test_a_new_adapter_is_offered_everywhere_by_itself(owner_client, monkeypatch):
+    monkeypatch.setitem(
+        ADAPTERS, "stripe", type("StripeAdapter", (PolarAdapter,), {"key": "stripe", "display_name": "Stripe"})
+    )
+
+    integrations, overview = page(owner_client), owner_client.get("/app/").content.decode()
+
+    assert offered(integrations) == ["polar", "stripe"]
+    assert "Step 3 · Connect Stripe" in integrations and "Paddle and Lemon Squeezy: coming soon" in integrations
+    assert "Connect a processor</a> (Polar or Stripe; Paddle and Lemon Squeezy coming soon)" in overview
 
 
 def test_connect_with_the_form_then_test_reports_success(owner_client, workspace, fake):

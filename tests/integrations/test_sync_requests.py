@@ -152,11 +152,11 @@ def test_the_sync_now_button_coalesces_and_says_when_to_come_back(owner_client, 
     assert SyncRun.objects.count() == 1
 
 
-def test_the_schema_documents_the_429(client):
+def test_the_schema_documents_the_429_and_the_demo_400(client):
     schema = yaml.safe_load(client.get("/api/v1/schema/").content)
 
     responses = schema["paths"]["/api/v1/integrations/{connection_id}/sync/"]["post"]["responses"]
-    assert set(responses) == {"202", "401", "404", "429"}
+    assert set(responses) == {"202", "400", "401", "404", "429"}
     assert "Retry-After" in responses["429"]["headers"]
 
 

@@ -15,7 +15,9 @@ from trackrev.outbox.services import (
     DELIVER_TASK,
     MAX_ATTEMPTS,
     REDELIVER_AFTER,
+    notifications_delivered_here,
     notifications_enqueue,
+    notifications_relay,
     notifications_sweep,
 )
 
@@ -51,6 +53,18 @@ def test_nothing_is_sent_before_commit_and_one_message_after(broker, committed):
     broker.run()
     assert calls == [7, 8]
     assert not Notification.objects.exists()
+
+
+def test_a_block_delivers_its_notifications_itself_and_the_broker_gets_none(broker, committed):
+    behaviour["change_meanwhile"] = True  # the first delivery writes a notification in turn
+
+    with committed(), transaction.atomic(), notifications_delivered_here():
+        ids = notifications_enqueue(tasks=[PROBE], subject_ids=[7, 8], relay=False)
+        notifications_relay(ids)  # what a caller relaying its own ids does
+        assert calls == []
+
+    assert calls == [7, 8, 7]
+    assert broker.sent == [] and not Notification.objects.exists()
 
 
 def test_a_burst_of_changes_to_one_subject_is_one_notification_and_one_delivery(broker, committed):

@@ -22,6 +22,8 @@ def staff_client(client):
         "/admin/workspaces/user/",
         "/admin/django_celery_beat/periodictask/",
         "/admin/health/heartbeat/",
+        "/admin/integrations/processorconnection/",
+        "/admin/attribution/recomputerun/",
     ],
 )
 def test_staff_screens_load(staff_client, url):
@@ -116,3 +118,70 @@ def test_workspace_update_refuses_what_is_not_a_setting_and_tells_no_one_when_no
     with committed():
         workspace_update(workspace=workspace, data={"name": workspace.name, "lookback_days": workspace.lookback_days})
     assert not Notification.objects.exists() and broker.sent == []
+
+
+def test_the_admin_is_trackrevs_back_office(staff_client):
+    page = staff_client.get("/admin/").content.decode()
+
+    assert "<title>Workspaces, processors and attribution | TrackRev back office</title>" in page
+    assert '<a href="/admin/">TrackRev back office</a>' in page
+    assert "Django administration" not in page
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("/admin/attribution/touch/", "beehiiv-weekly"),
+        ("/admin/attribution/channelrule/", "Newsletter"),
+        ("/admin/attribution/identity/", "vis_rule"),
+        ("/admin/attribution/orderattribution/", "vis_rule"),
+    ],
+)
+def test_staff_see_touches_channel_rules_and_matches_read_only(staff_client, url, shown):
+    from attribution.services.channels import channel_rule_create
+    from attribution.services.credits import order_credits_refresh
+    from tests.factories.engine import IdentityFactory, OrderFactory, TouchFactory
+    from tests.factories.workspaces import WorkspaceFactory
+
+    workspace = WorkspaceFactory()
+    channel_rule_create(
+        workspace=workspace,
+        field="source",
+        operator="equals",
+        value="beehiiv",
+        channel="Newsletter",
+        channel_group="Email",
+    )
+    TouchFactory(workspace=workspace, visitor_id="vis_rule", channel="Newsletter", campaign="beehiiv-weekly")
+    IdentityFactory(workspace=workspace, visitor_id="vis_rule")
+    order_credits_refresh(order_id=OrderFactory(workspace=workspace, visitor_id="vis_rule").pk)
+
+    response = staff_client.get(url)
+
+    assert response.status_code == 200 and shown in response.content.decode()
+    assert f'href="{url}add/"' not in response.content.decode()  # derived or received rows: no hand-made ones
+
+
+def test_removing_a_channel_rule_in_the_admin_relabels_history_as_the_page_does(staff_client, committed):
+    from attribution.models import ChannelRule
+    from attribution.services.channels import RECLASSIFY_TASK, channel_rule_create
+    from tests.factories.workspaces import WorkspaceFactory
+    from trackrev.outbox.models import Notification
+
+    workspace = WorkspaceFactory()
+    rule = channel_rule_create(
+        workspace=workspace,
+        field="source",
+        operator="equals",
+        value="beehiiv",
+        channel="Newsletter",
+        channel_group="Email",
+    )
+    Notification.objects.all().delete()
+
+    response = staff_client.post(
+        "/admin/attribution/channelrule/", {"action": "delete_selected", "_selected_action": [rule.pk], "post": "yes"}
+    )
+
+    assert response.status_code == 302 and not ChannelRule.objects.exists()
+    assert Notification.objects.filter(task=RECLASSIFY_TASK, subject_id=workspace.pk).exists()

@@ -80,7 +80,7 @@ def test_owner_adds_a_member_by_email_who_gets_an_invitation(
     owner_client, workspace, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response = owner_client.post("/app/members/", {"email": "new@example.com", "role": "viewer"})
+        response = owner_client.post("/app/settings/members/", {"email": "new@example.com", "role": "viewer"})
 
     assert response.status_code == 302
     membership = Membership.objects.get(workspace=workspace, user__email="new@example.com")
@@ -89,7 +89,7 @@ def test_owner_adds_a_member_by_email_who_gets_an_invitation(
 
 
 def test_adding_an_existing_member_twice_is_a_clear_error(owner_client, owner):
-    response = owner_client.post("/app/members/", {"email": owner.email, "role": "admin"})
+    response = owner_client.post("/app/settings/members/", {"email": owner.email, "role": "admin"})
 
     assert response.status_code == 400 and b"already a member" in response.content
 
@@ -97,8 +97,8 @@ def test_adding_an_existing_member_twice_is_a_clear_error(owner_client, owner):
 def test_owner_changes_a_role_but_the_last_owner_stays(owner_client, workspace, owner):
     other = MembershipFactory(workspace=workspace, role="viewer")
 
-    owner_client.post(f"/app/members/{other.pk}/role/", {"role": "admin"})
-    owner_client.post(f"/app/members/{Membership.objects.get(user=owner).pk}/role/", {"role": "viewer"})
+    owner_client.post(f"/app/settings/members/{other.pk}/role/", {"role": "admin"})
+    owner_client.post(f"/app/settings/members/{Membership.objects.get(user=owner).pk}/role/", {"role": "viewer"})
 
     assert Membership.objects.get(pk=other.pk).role == "admin"
     assert Membership.objects.get(user=owner).role == "owner"
@@ -108,18 +108,18 @@ def test_viewer_can_look_but_not_change(client, workspace):
     viewer = MembershipFactory(workspace=workspace, role="viewer")
     client.force_login(viewer.user)
 
-    assert client.get("/app/members/").status_code == 200
-    assert client.post("/app/members/", {"email": "x@example.com", "role": "owner"}).status_code == 403
-    assert client.post("/app/api-keys/", {"name": "sneaky"}).status_code == 403
+    assert client.get("/app/settings/members/").status_code == 200
+    assert client.post("/app/settings/members/", {"email": "x@example.com", "role": "owner"}).status_code == 403
+    assert client.post("/app/settings/api-keys/", {"name": "sneaky"}).status_code == 403
     assert client.post("/app/settings/", {"name": "Renamed"}).status_code == 403
-    assert client.post(f"/app/members/{viewer.pk}/role/", {"role": "owner"}).status_code == 403
+    assert client.post(f"/app/settings/members/{viewer.pk}/role/", {"role": "owner"}).status_code == 403
     assert Membership.objects.get(pk=viewer.pk).role == "viewer" and not ApiKey.objects.exists()
 
 
 def test_api_key_is_shown_once_then_only_its_prefix(owner_client, workspace):
-    created = owner_client.post("/app/api-keys/", {"name": "Zapier"}).content.decode()
+    created = owner_client.post("/app/settings/api-keys/", {"name": "Zapier"}).content.decode()
     key = ApiKey.objects.get(workspace=workspace)
-    listed = owner_client.get("/app/api-keys/").content.decode()
+    listed = owner_client.get("/app/settings/api-keys/").content.decode()
 
     raw = created.split("<code>")[1].split("</code>")[0]
     assert raw.startswith("trk_") and key.prefix == raw[:10]
@@ -127,10 +127,10 @@ def test_api_key_is_shown_once_then_only_its_prefix(owner_client, workspace):
 
 
 def test_revoking_a_key_makes_it_unusable(owner_client, workspace):
-    owner_client.post("/app/api-keys/", {"name": "Zapier"})
+    owner_client.post("/app/settings/api-keys/", {"name": "Zapier"})
     key = ApiKey.objects.get(workspace=workspace)
 
-    owner_client.post(f"/app/api-keys/{key.pk}/revoke/")
+    owner_client.post(f"/app/settings/api-keys/{key.pk}/revoke/")
 
     key.refresh_from_db()
     assert key.revoked_at is not None

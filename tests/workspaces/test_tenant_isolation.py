@@ -21,7 +21,7 @@ def theirs():
 
 @pytest.mark.parametrize(
     "url",
-    ["/app/members/{member}/role/", "/app/api-keys/{key}/revoke/"],
+    ["/app/settings/members/{member}/role/", "/app/settings/api-keys/{key}/revoke/"],
 )
 def test_pages_404_for_another_workspaces_objects(owner_client, theirs, url):
     response = owner_client.post(url.format(member=theirs["member"].pk, key=theirs["key"].pk), {"role": "viewer"})
@@ -46,8 +46,8 @@ def test_a_forged_session_workspace_falls_back_to_my_own(owner_client, workspace
 
 
 def test_pages_list_only_my_workspaces_rows(owner_client, theirs):
-    members = owner_client.get("/app/members/").content.decode()
-    keys = owner_client.get("/app/api-keys/").content.decode()
+    members = owner_client.get("/app/settings/members/").content.decode()
+    keys = owner_client.get("/app/settings/api-keys/").content.decode()
 
     assert theirs["member"].user.email not in members
     assert theirs["key"].prefix not in keys

@@ -10,6 +10,8 @@ import logging
 import secrets
 import traceback
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 
 from celery import current_app
@@ -30,10 +32,15 @@ MAX_ATTEMPTS = 10  # failed deliveries (about nine hours of backoff) before a no
 SWEEP_LIMIT = 5000
 
 
+# Set inside `notifications_delivered_here()`: the ids it will deliver, instead of the broker.
+_here: ContextVar[list[int] | None] = ContextVar("notifications_delivered_here", default=None)
+
+
 def notifications_enqueue(*, tasks: Sequence[str], subject_ids: Iterable[int], relay: bool = True) -> list[int]:
     """Tell each of `tasks` about each subject once the current transaction commits (with `relay`
     off, the caller relays the returned ids itself, or leaves them to the sweeper). A notification
-    still pending for the same task and subject is rewritten, so a burst of changes costs one delivery."""
+    still pending for the same task and subject is rewritten, so a burst of changes costs one delivery.
+    Inside `notifications_delivered_here()` nothing goes to the broker: the block delivers them."""
     now = timezone.now()
     rows = [
         Notification(task=task, subject_id=subject_id, version=secrets.randbits(62), due_at=now + REDELIVER_AFTER)
@@ -50,13 +57,33 @@ def notifications_enqueue(*, tasks: Sequence[str], subject_ids: Iterable[int], r
         update_fields=["version", "due_at", "attempts", "last_error"],
     )
     ids = [row.pk for row in rows]
-    if relay:
+    if (here := _here.get()) is not None:
+        here.extend(ids)
+    elif relay:
         transaction.on_commit(lambda: notifications_relay(ids))
     return ids
 
 
+@contextmanager
+def notifications_delivered_here():
+    """Deliver the notifications written in the block here, as a worker would, when it ends (and
+    those the deliveries write in turn): for the demo seed, whose hundreds of orders must not leave
+    the worker hundreds of tasks at every `make run`."""
+    here: list[int] = []
+    token = _here.set(here)
+    try:
+        yield
+        current_app.loader.import_default_modules()  # the consumers' tasks, outside a worker too
+        while here:
+            notification_deliver(notification_id=here.pop(0))
+    finally:
+        _here.reset(token)
+
+
 def notifications_relay(ids: Sequence[int]) -> None:
     """Hand notifications to the broker; what it cannot take now is due at once, for the next sweep."""
+    if _here.get() is not None:
+        return  # written in a `notifications_delivered_here()` block, which delivers them
     for start in range(0, len(ids), BATCH):
         try:
             current_app.send_task(DELIVER_TASK, args=[list(ids[start : start + BATCH])])

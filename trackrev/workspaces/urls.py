@@ -8,8 +8,8 @@ urlpatterns = [
     path("new/", views.WorkspaceCreateView.as_view(), name="create"),
     path("switch/", views.WorkspaceSwitchView.as_view(), name="switch"),
     path("settings/", views.SettingsView.as_view(), name="settings"),
-    path("members/", views.MembersView.as_view(), name="members"),
-    path("members/<int:pk>/role/", views.MemberRoleView.as_view(), name="member_role"),
-    path("api-keys/", views.ApiKeysView.as_view(), name="api_keys"),
-    path("api-keys/<int:pk>/revoke/", views.ApiKeyRevokeView.as_view(), name="api_key_revoke"),
+    path("settings/members/", views.MembersView.as_view(), name="members"),
+    path("settings/members/<int:pk>/role/", views.MemberRoleView.as_view(), name="member_role"),
+    path("settings/api-keys/", views.ApiKeysView.as_view(), name="api_keys"),
+    path("settings/api-keys/<int:pk>/revoke/", views.ApiKeyRevokeView.as_view(), name="api_key_revoke"),
 ]

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from integrations.models import Processor, ProcessorConnection
-from integrations.services.reconcile import sync_run_execute, sync_run_queue
+from integrations.models import Processor
+from integrations.services.reconcile import connections_reconcilable, sync_run_execute, sync_run_queue
 
 
 class Command(BaseCommand):
@@ -12,13 +12,13 @@ class Command(BaseCommand):
         parser.add_argument("--processor", choices=Processor.values)
 
     def handle(self, *args, workspace=None, processor=None, **options):
-        connections = ProcessorConnection.objects.filter(status="active").select_related("workspace")
+        connections = connections_reconcilable().select_related("workspace")
         if workspace:
             connections = connections.filter(workspace__public_id=workspace)
         if processor:
             connections = connections.filter(processor=processor)
         if not connections:
-            raise CommandError("No active connection matches.")
+            raise CommandError("No active connection matches (demo connections have nothing to sync).")
         for connection in connections:
             run = sync_run_execute(sync_run_id=sync_run_queue(connection=connection).pk)
             self.stdout.write(
