@@ -66,6 +66,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "trackrev.workspaces.context_processors.workspace",
             ],
+            "libraries": {"formats": "trackrev.templatetags.formats"},
         },
     },
 ]
