@@ -20,6 +20,7 @@ from attribution.selectors.reports import (
     model_comparison,
     native_totals,
     revenue_daily,
+    workspace_has_reports,
     workspace_today,
 )
 from integrations.models import Processor
@@ -110,7 +111,7 @@ class OverviewView(MemberRequiredMixin, View):
             "group_label": GROUP_LABELS[p["group_by"]][0],
             "group_plural": GROUP_LABELS[p["group_by"]][1],
             "currency": currency,
-            "has_data": bool(report.rows) or chart.revenue_usd_minor > 0 or chart.orders > 0,
+            "first_run": not report.rows and not workspace_has_reports(workspace=self.workspace),
             "rows": [
                 {
                     "name": r.name,

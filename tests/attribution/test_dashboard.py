@@ -201,6 +201,13 @@ def test_empty_workspace_says_what_to_do_next(owner_client):
     assert "No orders yet" in owner_client.get("/app/orders/").content.decode()
 
 
+def test_an_empty_period_of_a_workspace_with_sales_shows_an_empty_chart_not_the_first_steps(shop, owner_client):
+    html = owner_client.get("/app/?range=custom&start=2026-10-01&end=2026-10-07").content.decode()
+    assert "No revenue to attribute yet" not in html
+    assert chart_tooltips(html)[0] == "Oct 1, 2026: USD 0.00 · 0 orders"
+    assert "Nothing in this period" in html
+
+
 def test_pages_need_a_login(client, shop):
     for url in ["/app/", "/app/orders/", "/app/export.csv", "/app/settings/"]:
         assert client.get(url).status_code == 302
