@@ -24,7 +24,7 @@ from attribution.selectors.reports import (
     workspace_today,
 )
 from integrations.models import Processor
-from trackrev.common.display import day_range_display, number_display
+from trackrev.common.display import day_range_display, number_display, percent_display
 from trackrev.common.money import money_format
 from trackrev.workspaces.access import MemberRequiredMixin
 from trackrev.workspaces.models import AttributionModel
@@ -118,7 +118,7 @@ class OverviewView(MemberRequiredMixin, View):
                     "visitors": r.visitors,
                     "conversions": number_display(_conversions(r.conversions), places),
                     "revenue_usd_minor": r.revenue_usd_minor,
-                    "share": f"{r.share:.1%}",
+                    "share": percent_display(r.share),
                 }
                 for r in report.rows
             ],
@@ -238,7 +238,7 @@ class OrderDetailView(MemberRequiredMixin, View):
             "explanation": explanation,
             "models": [(m, MODEL_LABELS[m]) for m in MODELS],
             "path": [
-                {"touch": step.touch, "weights": [f"{step.weights[m] / WEIGHT_SCALE:.1%}" for m in MODELS]}
+                {"touch": step.touch, "weights": [percent_display(step.weights[m] / WEIGHT_SCALE) for m in MODELS]}
                 for step in explanation.path
             ],
             "credits": [
@@ -249,7 +249,7 @@ class OrderDetailView(MemberRequiredMixin, View):
                             "channel": c.channel,
                             "group": c.channel_group,
                             "campaign": c.campaign,
-                            "weight": f"{c.weight / WEIGHT_SCALE:.1%}",
+                            "weight": percent_display(c.weight / WEIGHT_SCALE),
                             "revenue_usd_minor": c.revenue_usd_minor,
                         }
                         for c in explanation.credits[m]

@@ -1,4 +1,4 @@
-"""How people read numbers and dates on our pages, one format per kind: counts `4,212`, days
+"""How people read numbers and dates on our pages, one format per kind: counts `4,212`, shares `58.1%`, days
 `Nov 1, 2026` (ranges `Nov 1, 2026 to Nov 10, 2026`), timestamps `Nov 1, 2026, 14:05 UTC`; money is
 `money.money_display` (`USD 1,234.00`). Templates use them through the `formats` library
 (`{% load formats %}`: `number`, `day`, `timestamp`, `money`); the API and CSV files keep their
@@ -12,6 +12,10 @@ from django.utils import dateformat, timezone
 
 def number_display(value: int | Decimal, places: int = 0) -> str:
     return f"{value:,.{places}f}"
+
+
+def percent_display(fraction: float) -> str:
+    return f"{fraction:.1%}"
 
 
 def day_display(value: date) -> str:
