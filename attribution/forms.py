@@ -20,12 +20,25 @@ GROUP_CHOICES = [("channel", "Channel"), ("channel_group", "Channel group"), ("c
 assert tuple(c for c, _ in GROUP_CHOICES) == GROUP_BY
 
 
+def _dates_check(form: forms.Form) -> None:
+    """A period's errors go on its date fields, where the page shows them (a field that did not parse
+    has its own error already)."""
+    start, end = form.cleaned_data.get("start"), form.cleaned_data.get("end")
+    for name, value, message in (("start", start, "Choose a start date."), ("end", end, "Choose an end date.")):
+        if value is None and not form.has_error(name):
+            form.add_error(name, message)
+    if start and end and start > end:
+        form.add_error("end", "Must be on or after the start date.")
+    elif start and end and (end - start).days >= MAX_RANGE_DAYS:
+        form.add_error("end", f"A period may cover at most {MAX_RANGE_DAYS} days.")
+
+
 class ReportFilterForm(forms.Form):
     model = forms.ChoiceField(choices=AttributionModel.choices, required=False)
     processor = forms.ChoiceField(choices=[("", "All processors"), *Processor.choices], required=False)
     range = forms.ChoiceField(choices=RANGE_CHOICES, required=False, label="Period")
-    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(required=False, label="From (custom)", widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, label="To (custom)", widget=forms.DateInput(attrs={"type": "date"}))
     group_by = forms.ChoiceField(choices=GROUP_CHOICES, required=False, label="Group by")
     compare = forms.BooleanField(required=False, label="Compare models")
 
@@ -41,13 +54,7 @@ class ReportFilterForm(forms.Form):
         preset = data.get("range") or "30"
         data["range"] = preset
         if preset == "custom":
-            start, end = data.get("start"), data.get("end")
-            if not start or not end:
-                raise forms.ValidationError("Choose a start and an end date for a custom period.")
-            if start > end:
-                raise forms.ValidationError("The start date must be on or before the end date.")
-            if (end - start).days >= MAX_RANGE_DAYS:
-                raise forms.ValidationError(f"A period may cover at most {MAX_RANGE_DAYS} days.")
+            _dates_check(self)
         elif preset == "mtd":
             data["start"], data["end"] = self.today.replace(day=1), self.today
         else:
@@ -60,11 +67,11 @@ class OrderFilterForm(forms.Form):
     kind = forms.ChoiceField(choices=[("", "All kinds"), *OrderKind.choices], required=False)
     status = forms.ChoiceField(choices=[("", "All statuses"), *OrderStatus.choices], required=False)
     channel = forms.CharField(required=False, max_length=100, help_text="Credited channel (default model).")
-    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self):
         data = super().clean()
-        if data.get("start") and data.get("end") and data["start"] > data["end"]:
-            raise forms.ValidationError("The start date must be on or before the end date.")
+        if data.get("start") and data.get("end"):
+            _dates_check(self)
         return data

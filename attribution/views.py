@@ -3,14 +3,14 @@ explanation of each credit, and the workspace settings that trigger a recompute.
 the filters, selectors for the numbers."""
 
 import csv
-from datetime import timedelta
+from decimal import Decimal
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.views import View
 
-from attribution.charts import HEIGHT, WIDTH, bar_chart
+from attribution.charts import revenue_chart
 from attribution.credit_models import MODELS, WEIGHT_SCALE
 from attribution.forms import OrderFilterForm, ReportFilterForm
 from attribution.selectors.orders import order_explain, order_get, order_list
@@ -20,10 +20,12 @@ from attribution.selectors.reports import (
     model_comparison,
     native_totals,
     revenue_daily,
+    workspace_has_reports,
     workspace_today,
 )
 from integrations.models import Processor
-from trackrev.common.money import money_display, money_format
+from trackrev.common.display import day_range_display, number_display, percent_display
+from trackrev.common.money import money_format
 from trackrev.workspaces.access import MemberRequiredMixin
 from trackrev.workspaces.models import AttributionModel
 from trackrev.workspaces.views import SettingsView
@@ -37,28 +39,42 @@ GROUP_LABELS = {
 }
 
 
-def _filters(request, workspace):
-    """The filter form bound to the query merged over the defaults, so that it shows what is reported."""
-    today = workspace_today(workspace)
+def _filters(request, workspace) -> ReportFilterForm:
+    """The filter form bound to the query merged over the defaults, so that it shows what is reported.
+    An invalid one reports nothing: its errors say what to fix, next to the fields, with the input kept."""
     data = {"model": workspace.attribution_model, "range": "30", "group_by": "channel", **request.GET.dict()}
-    form = ReportFilterForm(data, workspace=workspace, today=today)
-    if form.is_valid():
-        return form, form.cleaned_data
-    fallback = ReportFilterForm({}, workspace=workspace, today=today)
-    fallback.is_valid()
-    return form, fallback.cleaned_data
+    form = ReportFilterForm(data, workspace=workspace, today=workspace_today(workspace))
+    form.is_valid()
+    return form
 
 
 def _period_label(params) -> str:
-    days = (params["end"] - params["start"]).days + 1
-    return {"mtd": "month to date", "custom": f"{params['start']:%b %-d} to {params['end']:%b %-d}"}.get(
-        params["range"], f"{days} days"
-    )
+    if params["range"] == "custom":
+        return day_range_display(params["start"], params["end"])
+    if params["range"] == "mtd":
+        return "month to date"
+    return f"last {(params['end'] - params['start']).days + 1} days"
+
+
+def _conversion_places(report) -> int:
+    """Whole numbers when every count of the table is whole (single-touch models credit whole orders),
+    two decimals when credit is split: one format for the rows, the total and the CSV."""
+    return 0 if all(r.conversions % WEIGHT_SCALE == 0 for r in report.rows) else 2
+
+
+def _conversions(millionths: int) -> Decimal:
+    return Decimal(millionths) / WEIGHT_SCALE
 
 
 class OverviewView(MemberRequiredMixin, View):
     def get(self, request):
-        form, p = _filters(request, self.workspace)
+        form = _filters(request, self.workspace)
+        context = {"form": form, "query": request.GET.urlencode()}
+        if form.is_valid():
+            context.update(self._report(form.cleaned_data))
+        return render(request, "attribution/overview.html", context)
+
+    def _report(self, p) -> dict:
         currency = REPORT_CURRENCY
         report = channel_report(
             workspace=self.workspace,
@@ -68,13 +84,11 @@ class OverviewView(MemberRequiredMixin, View):
             processor=p["processor"],
             group_by=p["group_by"],
         )
-        today = workspace_today(self.workspace)
-        days = revenue_daily(
-            workspace=self.workspace,
-            start=today - timedelta(days=9),
-            end=today,
-            model=p["model"],
-            processor=p["processor"],
+        chart = revenue_chart(
+            revenue_daily(
+                workspace=self.workspace, start=p["start"], end=p["end"], model=p["model"], processor=p["processor"]
+            ),
+            currency,
         )
         comparison = (
             model_comparison(
@@ -87,58 +101,57 @@ class OverviewView(MemberRequiredMixin, View):
             if p["compare"]
             else []
         )
-        context = {
-            "form": form,
+        places = _conversion_places(report)
+        return {
             "params": p,
             "period": _period_label(p),
+            "dates": day_range_display(p["start"], p["end"]),
             "model_label": MODEL_LABELS[p["model"]],
             "processor_label": PROCESSOR_LABELS.get(p["processor"], "All processors"),
             "group_label": GROUP_LABELS[p["group_by"]][0],
             "group_plural": GROUP_LABELS[p["group_by"]][1],
             "currency": currency,
-            "report": report,
+            "first_run": not report.rows and not workspace_has_reports(workspace=self.workspace),
             "rows": [
                 {
                     "name": r.name,
                     "visitors": r.visitors,
-                    "conversions": f"{r.conversions / WEIGHT_SCALE:.2f}",
-                    "revenue": money_format(r.revenue_usd_minor, currency),
-                    "share": f"{r.share:.1%}",
+                    "conversions": number_display(_conversions(r.conversions), places),
+                    "revenue_usd_minor": r.revenue_usd_minor,
+                    "share": percent_display(r.share),
                 }
                 for r in report.rows
             ],
             "totals": {
                 "visitors": report.visitors,
-                "conversions": f"{report.conversions / WEIGHT_SCALE:.2f}",
-                "revenue": money_format(report.revenue_usd_minor, currency),
+                "conversions": number_display(_conversions(report.conversions), places),
+                "revenue_usd_minor": report.revenue_usd_minor,
             },
-            "chart": bar_chart(
-                [(f"{d.date:%b %-d}", d.revenue_usd_minor, money_format(d.revenue_usd_minor, currency)) for d in days]
-            ),
-            "chart_total": money_format(sum(d.revenue_usd_minor for d in days), currency),
-            "chart_width": WIDTH,
-            "chart_height": HEIGHT,
+            # A visitor counts once per channel that brought them, and once in the total.
+            "visitors_overlap": sum(r.visitors for r in report.rows) > report.visitors,
+            "chart": chart,
             "models": [(m, MODEL_LABELS[m]) for m in MODELS],
             "comparison": [
-                {"name": row.name, "values": [money_format(row.revenue_usd_minor.get(m, 0), currency) for m in MODELS]}
-                for row in comparison
+                {"name": row.name, "values": [row.revenue_usd_minor.get(m, 0) for m in MODELS]} for row in comparison
             ],
             "native": [
-                (PROCESSOR_LABELS.get(processor, processor), cur, money_format(amount, cur))
+                (PROCESSOR_LABELS.get(processor, processor), cur, amount)
                 for processor, cur, amount in native_totals(
                     workspace=self.workspace, start=p["start"], end=p["end"], processor=p["processor"]
                 )
             ],
-            "query": request.GET.urlencode(),
         }
-        return render(request, "attribution/overview.html", context)
 
 
 class OverviewExportView(MemberRequiredMixin, View):
     """The overview's table as CSV, for the same filters (the comparison when it is shown)."""
 
     def get(self, request):
-        _, p = _filters(request, self.workspace)
+        form = _filters(request, self.workspace)
+        if not form.is_valid():
+            errors = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in form.errors.items())
+            return HttpResponseBadRequest(f"Invalid filters ({errors})", content_type="text/plain; charset=utf-8")
+        p = form.cleaned_data
         currency = REPORT_CURRENCY
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         filename = f"trackrev-{p['group_by']}-{p['start']}-{p['end']}{'-compare' if p['compare'] else ''}.csv"
@@ -163,13 +176,14 @@ class OverviewExportView(MemberRequiredMixin, View):
             processor=p["processor"],
             group_by=p["group_by"],
         )
+        places = _conversion_places(report)
         writer.writerow([p["group_by"], "visitors", "conversions", f"revenue_{currency.lower()}", "share"])
         for r in report.rows:
             writer.writerow(
                 [
                     r.name,
                     r.visitors,
-                    f"{r.conversions / WEIGHT_SCALE:.2f}",
+                    f"{_conversions(r.conversions):.{places}f}",
                     money_format(r.revenue_usd_minor, currency),
                     f"{r.share * 100:.1f}",
                 ]
@@ -179,7 +193,7 @@ class OverviewExportView(MemberRequiredMixin, View):
             [
                 "Total",
                 report.visitors,
-                f"{report.conversions / WEIGHT_SCALE:.2f}",
+                f"{_conversions(report.conversions):.{places}f}",
                 money_format(report.revenue_usd_minor, currency),
                 total_share,
             ]
@@ -190,22 +204,20 @@ class OverviewExportView(MemberRequiredMixin, View):
 class OrdersView(MemberRequiredMixin, View):
     def get(self, request):
         form = OrderFilterForm(request.GET or None)
-        filters = form.cleaned_data if request.GET and form.is_valid() else {}
+        context = {"form": form, "model_label": MODEL_LABELS[self.workspace.attribution_model]}
+        if form.is_bound and not form.is_valid():  # the errors say what to fix; no list until then
+            return render(request, "attribution/orders.html", context)
+        filters = form.cleaned_data if form.is_bound else {}
         page = Paginator(order_list(workspace=self.workspace, filters=filters), 50).get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
-        context = {
-            "form": form,
+        context |= {
             "page": page,
             "query": query.urlencode(),
-            "model_label": MODEL_LABELS[self.workspace.attribution_model],
             "orders": [
                 {
                     "order": o,
                     "processor": PROCESSOR_LABELS.get(o.processor, o.processor),
-                    "amount": money_display(o.amount_minor, o.currency),
-                    "amount_usd": money_format(o.amount_usd_minor, "USD"),
-                    "refunded": money_display(o.refunded_minor, o.currency) if o.refunded_minor else "",
                     "channels": [c.channel for c in o.shown_credits],
                 }
                 for o in page.object_list
@@ -225,11 +237,8 @@ class OrderDetailView(MemberRequiredMixin, View):
             "processor": PROCESSOR_LABELS.get(order.processor, order.processor),
             "explanation": explanation,
             "models": [(m, MODEL_LABELS[m]) for m in MODELS],
-            "amount": money_display(order.amount_minor, order.currency),
-            "amount_usd": money_display(order.amount_usd_minor, "USD"),
-            "refunded": money_display(order.refunded_minor, order.currency),
             "path": [
-                {"touch": step.touch, "weights": [f"{step.weights[m] / WEIGHT_SCALE:.1%}" for m in MODELS]}
+                {"touch": step.touch, "weights": [percent_display(step.weights[m] / WEIGHT_SCALE) for m in MODELS]}
                 for step in explanation.path
             ],
             "credits": [
@@ -240,15 +249,15 @@ class OrderDetailView(MemberRequiredMixin, View):
                             "channel": c.channel,
                             "group": c.channel_group,
                             "campaign": c.campaign,
-                            "weight": f"{c.weight / WEIGHT_SCALE:.1%}",
-                            "revenue": money_format(c.revenue_usd_minor, "USD"),
+                            "weight": percent_display(c.weight / WEIGHT_SCALE),
+                            "revenue_usd_minor": c.revenue_usd_minor,
                         }
                         for c in explanation.credits[m]
                     ],
                 )
                 for m in MODELS
             ],
-            "refunds": [(r, money_display(r.amount_minor, r.currency)) for r in order.refunds.order_by("refunded_at")],
+            "refunds": order.refunds.order_by("refunded_at"),
             "is_renewal_copy": explanation.credited_order.pk != order.pk,
         }
         return render(request, "attribution/order_detail.html", context)

@@ -13,7 +13,7 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound
 from rest_framework.response import Response
 
-from integrations.models import Processor, SubscriptionStatus, SyncRun
+from integrations.models import OrderStatus, Processor, SubscriptionStatus, SyncRun
 from integrations.processors.registry import ADAPTERS
 from integrations.selectors import (
     connection_get,
@@ -225,7 +225,7 @@ class OrderOutputSerializer(serializers.Serializer):
     processor = serializers.CharField()
     external_id = serializers.CharField()
     kind = serializers.CharField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=OrderStatus.choices)
     currency = serializers.CharField()
     amount = serializers.SerializerMethodField()
     amount_usd = serializers.SerializerMethodField()
@@ -249,6 +249,11 @@ class OrderOutputSerializer(serializers.Serializer):
 
 class OrderFilterSerializer(serializers.Serializer):
     processor = serializers.ChoiceField(choices=Processor.choices, required=False)
+    status = serializers.ChoiceField(
+        choices=OrderStatus.choices,
+        required=False,
+        help_text="Orders in this status: a paid order with refunds is `partially_refunded` or `refunded`.",
+    )
     start = ApiDateField(required=False, help_text="First day placed (UTC), inclusive.")
     end = ApiDateField(required=False, help_text="Last day placed (UTC), inclusive; not before `start`.")
 

@@ -65,12 +65,19 @@ def connection_health(*, connection: ProcessorConnection) -> ConnectionHealth:
 
 
 def order_list(
-    *, workspace: Workspace, processor: str = "", start: dt.date | None = None, end: dt.date | None = None
+    *,
+    workspace: Workspace,
+    processor: str = "",
+    status: str = "",
+    start: dt.date | None = None,
+    end: dt.date | None = None,
 ) -> QuerySet[Order]:
     """Newest first; `start` and `end` are days of the workspace's time zone, as in the reports."""
     orders = Order.objects.filter(workspace=workspace)
     if processor:
         orders = orders.filter(processor=processor)
+    if status:
+        orders = orders.filter(status=status)
     if start:
         orders = orders.filter(placed_at__gte=day_start(start, workspace.timezone))
     if end:

@@ -19,11 +19,14 @@ def order_list(*, workspace: Workspace, filters: dict | None = None) -> QuerySet
     filters = filters or {}
     version, model = served_version(workspace), workspace.attribution_model
     orders = ledger_order_list(
-        workspace=workspace, processor=filters.get("processor", ""), start=filters.get("start"), end=filters.get("end")
+        workspace=workspace,
+        processor=filters.get("processor", ""),
+        status=filters.get("status", ""),
+        start=filters.get("start"),
+        end=filters.get("end"),
     )
-    for name in ("kind", "status"):
-        if filters.get(name):
-            orders = orders.filter(**{name: filters[name]})
+    if filters.get("kind"):
+        orders = orders.filter(kind=filters["kind"])
     if filters.get("channel"):
         orders = orders.filter(
             pk__in=Credit.objects.filter(

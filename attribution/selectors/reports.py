@@ -164,6 +164,14 @@ def revenue_daily(
     return days
 
 
+def workspace_has_reports(*, workspace: Workspace) -> bool:
+    """Whether any sale or folded visit was ever rolled up (else the overview shows how to start)."""
+    return (
+        DailyTotal.objects.filter(workspace=workspace).exists()
+        or VisitorSetDay.objects.filter(workspace=workspace).exists()
+    )
+
+
 def model_comparison(
     *, workspace: Workspace, start: date, end: date, processor: str | None = None, group_by: str = "channel"
 ) -> list[ComparisonRow]:

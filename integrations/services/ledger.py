@@ -21,12 +21,13 @@ from integrations.models import (
     FirstSeenVia,
     MatchedBy,
     Order,
+    OrderStatus,
     ProcessorConnection,
     Refund,
     RefundStatus,
     Subscription,
 )
-from integrations.models.ledger import TERMINAL_SUBSCRIPTION_STATUSES
+from integrations.models.ledger import PAID_ORDER_STATUSES, TERMINAL_SUBSCRIPTION_STATUSES
 from integrations.processors.types import (
     Change,
     NormalizedCustomer,
@@ -200,6 +201,15 @@ def _refunded_total(obj: Order, reported: int) -> int:
     return max(reported, succeeded or 0)
 
 
+def _order_status(reported: str, *, amount_minor: int, refunded_minor: int) -> str:
+    """The processor's status, or the later stage the refunds we hold show: a refund event may land
+    before, or instead of, the order update that says the order is (partially) refunded."""
+    if reported not in PAID_ORDER_STATUSES or refunded_minor <= 0:
+        return reported
+    held = OrderStatus.REFUNDED if refunded_minor >= amount_minor else OrderStatus.PARTIALLY_REFUNDED
+    return max(reported, held, key=ORDER_STATUS_RANK.__getitem__)
+
+
 def _order_is_stale(order: NormalizedOrder, obj: Order) -> bool:
     if order.source_updated_at != obj.source_updated_at:
         return order.source_updated_at < obj.source_updated_at
@@ -209,7 +219,6 @@ def _order_is_stale(order: NormalizedOrder, obj: Order) -> bool:
 def _order_values(order: NormalizedOrder, customer: Customer | None) -> dict:
     return {
         "kind": order.kind,
-        "status": order.status,
         "currency": order.currency,
         "amount_minor": order.amount_minor,
         "tax_minor": order.tax_minor,
@@ -235,12 +244,14 @@ def _order_apply(obj: Order, *, order: NormalizedOrder, customer: Customer | Non
         if order.subscription_external_id
         else None
     )
+    refunded = _refunded_total(obj, order.refunded_minor)
     changed |= _assign(
         obj,
         {
             "paid_at": obj.paid_at or order.paid_at,  # the first time we saw it paid; refunds don't move it
             "subscription": subscription,
-            "refunded_minor": _refunded_total(obj, order.refunded_minor),
+            "refunded_minor": refunded,
+            "status": _order_status(order.status, amount_minor=order.amount_minor, refunded_minor=refunded),
         },
     )
     changed |= _match_assign(obj)
@@ -262,6 +273,7 @@ def order_upsert(*, connection: ProcessorConnection, order: NormalizedOrder, via
         external_id=order.external_id,
         defaults={
             **_order_values(order, customer),
+            "status": order.status,
             "workspace_id": connection.workspace_id,
             "processor": connection.processor,
             "refunded_minor": order.refunded_minor,
@@ -356,8 +368,9 @@ def refund_upsert(*, connection: ProcessorConnection, refund: NormalizedRefund) 
     obj.save()
     if order is not None:
         order.refunded_minor = _refunded_total(order, order.refunded_minor)
+        order.status = _order_status(order.status, amount_minor=order.amount_minor, refunded_minor=order.refunded_minor)
         order_fx_apply(order)
-        order.save(update_fields=["refunded_minor", "refunded_usd_minor", "amount_usd_minor", "updated_at"])
+        order.save(update_fields=["refunded_minor", "status", "refunded_usd_minor", "amount_usd_minor", "updated_at"])
         order_consumers_notify(order_id=order.pk)
     return UpsertResult(obj, created=created, changed=True)
 

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from attribution.services.conversions import conversion_record
+from tests.attribution.sales import refund
 from tests.factories.engine import T0, OrderFactory, TouchFactory
 from tests.factories.workspaces import WorkspaceFactory
 
@@ -58,3 +59,19 @@ def test_date_filters_count_the_workspaces_days_like_the_reports(workspace, api_
     assert [row["id"] for row in api_client.get("/api/v1/orders/?end=2026-11-18").json()["results"]] == [late_18th.pk]
     page = owner_client.get("/app/orders/?start=2026-11-19&end=2026-11-19").content.decode()
     assert "ord_b" in page and "ord_c" in page and "ord_a" not in page
+
+
+def test_refunded_orders_have_their_status_and_the_status_filter_agrees(workspace, api_client):
+    refunded = refund(OrderFactory(workspace=workspace, amount_minor=4900), 4900)
+    partly = refund(OrderFactory(workspace=workspace, amount_minor=4900, placed_at=T0 - timedelta(days=1)), 900)
+    paid = OrderFactory(workspace=workspace, placed_at=T0 - timedelta(days=2))
+
+    rows = api_client.get("/api/v1/orders/").json()["results"]
+    assert [(r["id"], r["status"], r["refunded"]) for r in rows] == [
+        (refunded.pk, "refunded", "49.00"),
+        (partly.pk, "partially_refunded", "9.00"),
+        (paid.pk, "paid", "0.00"),
+    ]
+    for status, order in [("refunded", refunded), ("partially_refunded", partly), ("paid", paid)]:
+        assert [r["id"] for r in api_client.get(f"/api/v1/orders/?status={status}").json()["results"]] == [order.pk]
+    assert api_client.get("/api/v1/orders/?status=settled").status_code == 400

@@ -324,3 +324,24 @@ def test_migration_keeps_each_metadata_match_as_the_orders_own(connection):
     migration.visitor_ref_backfill(apps, None)
 
     assert dict(Order.objects.values_list("matched_by", "visitor_ref")) == {"metadata": "v_01J8Z3K2M4", "none": ""}
+
+
+def test_migration_gives_orders_refunded_before_the_status_was_derived_their_true_status(connection):
+    apply(connection, payload("order_created_purchase"))
+    apply(connection, payload("refund_created"))
+    apply(connection, payload("order_created_purchase", id="66666666-0000-4000-8000-000000000006"))
+    apply(
+        connection,
+        payload("refund_created", id="re_partial", order_id="66666666-0000-4000-8000-000000000006", amount=1000),
+    )
+    apply(connection, payload("order_created_purchase", id="77777777-0000-4000-8000-000000000007"))
+    Order.objects.update(status="paid")  # as stored before
+    migration = importlib.import_module("integrations.migrations.0008_order_status_from_refunds")
+
+    migration.forwards(apps, None)
+
+    assert sorted(Order.objects.values_list("refunded_minor", "status")) == [
+        (0, "paid"),
+        (1000, "partially_refunded"),
+        (4410, "refunded"),
+    ]

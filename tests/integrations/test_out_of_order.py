@@ -6,11 +6,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from integrations.models import Subscription
+from integrations.models import Order, Subscription
 from integrations.processors.polar import mapping
 from integrations.services.ledger import change_apply
 from tests.factories.integrations import ProcessorConnectionFactory
-from tests.integrations.polar import event
+from tests.integrations.polar import event, payload
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +85,37 @@ def test_all_permutations_of_a_short_history():
     expected = deliver(events)
     for order in itertools.permutations(range(5)):
         assert deliver([events[i] for i in order]) == expected
+
+
+def refund_history(amount: int) -> list[dict]:
+    """An order, then refunded by `amount` of its 4410 (polar.md §7.4): refund.created, then the
+    order.updated carrying the new status and its twin order.refunded."""
+    refunded = {
+        "status": "refunded" if amount == 4410 else "partially_refunded",
+        "refunded_amount": amount,
+        "modified_at": "2026-09-10T10:02:45.000000Z",
+    }
+    return [
+        payload("order_created_purchase"),
+        payload("refund_created", amount=amount),
+        event("order_created_purchase", "order.updated", **refunded),
+        event("order_created_purchase", "order.refunded", **refunded),
+    ]
+
+
+def order_state(events) -> tuple:
+    connection = ProcessorConnectionFactory()
+    for body in events:
+        for change in mapping.event_from(body).changes:
+            change_apply(connection=connection, change=change)
+    order = Order.objects.get(connection=connection)
+    return order.status, order.refunded_minor
+
+
+@pytest.mark.parametrize(("amount", "status"), [(4410, "refunded"), (1000, "partially_refunded")])
+def test_a_refunded_order_says_so_in_any_delivery_order(amount, status):
+    events = refund_history(amount)
+    for order in itertools.permutations(range(len(events))):
+        assert order_state([events[i] for i in order]) == (status, amount)
+    # the order updates lost: the refund alone, before or after the paid snapshot, tells the status
+    assert order_state(events[:2]) == order_state(events[1::-1]) == (status, amount)

@@ -2,6 +2,8 @@
 
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from trackrev.common.display import number_display
+
 # ISO 4217 exponents that differ from 2. Everything else has two decimals.
 ZERO_DECIMAL = frozenset(
     {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF"}
@@ -41,7 +43,10 @@ def money_format(amount_minor: int | None, currency: str) -> str | None:
 
 
 def money_display(amount_minor: int | None, currency: str) -> str | None:
-    """For people (pages, admin): the amount with its own currency's exponent and code (`"1500 JPY"`,
-    `"49.00 EUR"`), so no amount is read in another currency; None when unknown."""
-    formatted = money_format(amount_minor, currency)
-    return None if formatted is None else f"{formatted} {currency.upper()}"
+    """For people (pages, admin): the currency's code, then the amount with that currency's exponent and
+    thousands separators (`"USD 1,234.00"`, `"JPY 1,500"`), so no amount is read in another currency;
+    None when unknown."""
+    if amount_minor is None:
+        return None
+    amount = number_display(minor_to_decimal(amount_minor, currency), currency_exponent(currency))
+    return f"{currency.upper()} {amount}"

@@ -75,6 +75,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "trackrev.workspaces.context_processors.workspace",
             ],
+            "libraries": {"formats": "trackrev.templatetags.formats"},
         },
     },
 ]
@@ -215,6 +216,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {"OrderStatusEnum": "integrations.models.OrderStatus"},
 }
 
 # --- Background jobs ------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0007_order_subscription_first_idx'),
+        ('integrations', '0008_order_status_from_refunds'),
     ]
 
     operations = [
