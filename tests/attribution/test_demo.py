@@ -2,6 +2,8 @@
 shaped like a real account on every page, on demo connections that look healthy and never call out."""
 
 import datetime as dt
+import re
+from html.parser import HTMLParser
 
 import pytest
 import responses
@@ -106,3 +108,45 @@ def test_the_demo_connection_looks_healthy_and_never_calls_a_processor(client, b
     assert "Demo connection: nothing to sync" in synced and "Demo connection: there is no Polar account" in tested
     assert refused.status_code == 400 and refused.json()["detail"].startswith("Demo connection")
     assert SyncRun.objects.count() == runs
+
+
+class VisibleText(HTMLParser):
+    """A page's text as people read it: not form values, scripts or code snippets."""
+
+    SKIP = {"script", "style", "code", "pre", "textarea", "title"}
+
+    def __init__(self):
+        super().__init__()
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag, attrs):
+        self._skipping += tag in self.SKIP
+
+    def handle_endtag(self, tag):
+        self._skipping -= tag in self.SKIP
+
+    def handle_data(self, data):
+        if not self._skipping:
+            self.parts.append(data)
+
+
+MACHINE_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{4}\b")
+
+
+def test_every_page_of_the_demo_shows_days_and_timestamps_in_one_format_each(client):
+    login = demo_seed()
+    client.login(username=login.email, password=login.password)
+    order = Order.objects.filter(refunded_minor__gt=0).first()
+    pages = ["/app/", "/app/orders/", f"/app/orders/{order.pk}/", "/app/integrations/", "/app/settings/"]
+    pages += ["/app/settings/members/", "/app/settings/api-keys/", "/app/settings/channels/"]
+    days = 0
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        reader = VisibleText()
+        reader.feed(response.content.decode())
+        text = " ".join(reader.parts)
+        assert MACHINE_DATE.findall(text) == [], url
+        days += len(re.findall(r"\b[A-Z][a-z]{2} \d{1,2}, \d{4}\b", text))
+    assert days > 50  # the check read the pages' dates (the orders list shows one per order)
