@@ -5,6 +5,7 @@ counted is answered with `X-TrackRev-Dropped: <reason>` (attribution/pixel/drops
 from functools import lru_cache
 from pathlib import Path
 
+from csp.decorators import csp_exempt
 from django.conf import settings
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -25,6 +26,8 @@ def _script() -> bytes:
     return SCRIPT_PATH.read_bytes()
 
 
+# Neither answer is a page: no Content-Security-Policy to build (trackrev/common/csp.py).
+@csp_exempt()
 def pixel_script(request):
     response = HttpResponse(_script(), content_type="application/javascript; charset=utf-8")
     response["Cache-Control"] = f"public, max-age={SCRIPT_MAX_AGE}, stale-while-revalidate=86400"
@@ -81,9 +84,11 @@ def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
+@csp_exempt()
 @csrf_exempt
 def collect(request):
-    origin = request.headers.get("Origin")
+    # META, not request.headers: building the headers mapping of every request cost /collect a twentieth.
+    origin = request.META.get("HTTP_ORIGIN")
     if request.method == "OPTIONS":
         return _status(204, origin, preflight=True)
     if request.method != "POST":
@@ -109,7 +114,7 @@ def collect(request):
     refused = _refused_host(site, hit.host, origin)
     if refused is not None:
         return _dropped(DropReason.DOMAIN, origin, status=403, site=site, host=refused)
-    if hit.automated or is_bot(request.headers.get("User-Agent", "")):
+    if hit.automated or is_bot(request.META.get("HTTP_USER_AGENT", "")):
         return _dropped(DropReason.AUTOMATED, origin, site=site)  # nothing stored
     dropped = hit_ingest(site=site, hit=hit, ip=client_ip(request))
     if dropped is not None:

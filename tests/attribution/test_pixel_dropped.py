@@ -154,7 +154,7 @@ def test_every_reason_is_counted_apart_and_the_card_says_what_to_do(client):
     card = render(workspace)
     assert "Not counted in the last 24 hours: 7 hits" in card
     assert 'add it to Allowed domains in <a href="/app/settings/">Settings</a>' in card
-    assert "The Free plan records 1000 events a month" in card and "counting starts again on 1 December" in card
+    assert "The Free plan records 1,000 events a month" in card and "counting starts again on Dec 1, 2026" in card
     assert "More than 1 hits a minute" not in card  # read when the page is drawn: the setting is back
     assert "More than 600 hits a minute came from one address" in card
 

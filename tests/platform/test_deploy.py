@@ -80,6 +80,15 @@ def test_pages_send_csp_frame_and_cookie_protections(client):
     assert settings.SESSION_COOKIE_SAMESITE == "Lax"
 
 
+@pytest.mark.django_db
+def test_the_pixel_answers_are_not_pages_and_carry_no_policy_while_every_page_does(client):
+    """`@csp_exempt()` views skip the policy (trackrev/common/csp.py), the others keep it."""
+    for response in (client.get("/p.js"), client.post("/collect", b"{}", content_type="text/plain")):
+        assert "Content-Security-Policy" not in response
+    assert "default-src 'self'" in client.get("/login/")["Content-Security-Policy"]
+    assert "default-src 'self'" in client.get("/no-such-page/")["Content-Security-Policy"]
+
+
 def test_env_example_lists_every_variable_the_settings_read():
     source = (settings.BASE_DIR / "trackrev" / "settings" / "base.py").read_text()
     read = set(re.findall(r'(?:env\.\w+|_secret)\(\s*"([A-Z_]+)"', source))
