@@ -136,7 +136,7 @@ def test_health_shows_webhooks_failures_sync_and_backfill(owner_client, workspac
     html = page(owner_client)
     assert "Last webhook" in html and "ago" in html
     assert "1 in the last 24 hours, 1 in total" in html
-    assert "orders since 2026-08-29 · orders: page 3 of 12 · 250 imported" in html
+    assert "orders since Aug 29, 2026 · orders: page 3 of 12 · 250 imported" in html
     assert "Test connection" in html and "Sync now" in html
     assert connection.api_token not in html and connection.webhook_secret not in html
 
