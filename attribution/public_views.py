@@ -8,6 +8,7 @@ from pathlib import Path
 from csp.decorators import csp_exempt
 from django.conf import settings
 from django.http import HttpResponse
+from django.utils.log import log_response
 from django.views.decorators.csrf import csrf_exempt
 
 from attribution.channels.hosts import host_of
@@ -59,6 +60,10 @@ def _dropped(
     response = _status(status, origin)
     response[drops.HEADER] = reason.value
     response["Access-Control-Expose-Headers"] = drops.HEADER
+    if status >= 400:
+        # Counted and shown per reason on the Integrations page: django.request's warning for every
+        # refused hit of a site would flood the log.
+        log_response("Pixel hit not counted: %s", reason.value, response=response, level="debug")
     return response
 
 
