@@ -358,3 +358,21 @@ def test_the_unfiltered_form_shows_the_defaults_it_reports(shop, owner_client):
     assert '<option value="time_decay" selected>' in html
     html = owner_client.get("/app/?compare=on").content.decode()  # a partial query keeps the other defaults
     assert '<option value="30" selected>' in html and "Top channels · last 30 days" in html
+
+
+def test_credits_to_two_campaigns_of_one_channel_name_each_campaign(workspace, owner_client):
+    for days, campaign in ((5, "black-friday"), (2, "weekly-digest")):
+        TouchFactory(
+            workspace=workspace,
+            visitor_id="cy",
+            occurred_at=NOW - timedelta(days=days),
+            channel="Newsletter",
+            channel_group="Email",
+            campaign=campaign,
+        )
+    order = sale(workspace, visitor="cy", amount=10000, days_ago=1, matched_by="metadata")
+
+    credits = table_rows(owner_client.get(f"/app/orders/{order.pk}/").content.decode(), "credits")
+    start = [row[0] for row in credits].index("Linear")
+    linear = sorted(row[1] for row in credits[start : start + 2])
+    assert linear == ["Newsletter · black-friday", "Newsletter · weekly-digest"]
