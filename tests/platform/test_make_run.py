@@ -36,6 +36,17 @@ echo $$ >> worker.pids
 [ -e worker.dies ] && exit 3
 exec sleep 600
 """
+# A worker whose main process stops its pool process in order on SIGTERM, as Celery's warm shutdown does; the
+# pool process writes down a SIGTERM that reached it directly (a real one may then die holding the pool's
+# queue lock, and the main process waits for that lock forever).
+POOL_CELERY = """#!/bin/sh
+echo $$ >> worker.pids
+sh -c 'trap "echo pool >> direct.signals" TERM; trap "stop=1" USR1; echo $$ >> pool.pids
+       while [ -z "$stop" ]; do sleep 1; done' &
+pool=$!
+trap 'kill -USR1 $pool; wait $pool; exit 0' TERM
+wait $pool
+"""
 # The venv the tests run in, behind a venv of the copy's own that make sees installed (so it never runs pip).
 REAL_PYTHON = f'#!/bin/sh\nexec {sys.executable} "$@"\n'
 REAL_CELERY = f'#!/bin/sh\nexec {sys.executable} -m celery "$@"\n'
@@ -132,6 +143,25 @@ def test_a_worker_that_died_is_started_again_with_a_line_saying_so_and_ctrl_c_st
     finally:
         _kill_all(make)
     assert [pid for pid in (web, *restarted) if _alive(pid)] == []
+
+
+def test_a_sigterm_to_make_runs_process_group_reaches_the_worker_only_through_its_supervisor(tmp_path):
+    project = _project(tmp_path / "clone", FAKE_PYTHON, POOL_CELERY)
+    make = _make_run(project)
+    started = lambda: _pids(project / "worker.pids") + _pids(project / "pool.pids")  # noqa: E731
+    try:
+        wait_until(lambda: _pids(project / "web.pids") and _pids(project / "pool.pids"), "make run did not start")
+        os.killpg(make.pid, signal.SIGTERM)  # `kill -- -PGID`, a service manager's stop
+        assert make.wait(timeout=30) != 0
+        wait_until(lambda: not any(_alive(pid) for pid in started()), "the worker outlived make run")
+    finally:
+        _kill_all(make)
+        for pid in started():  # in a session of their own: not in make's group
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+    assert not (project / "direct.signals").exists(), "the pool was signalled directly"
+    assert [pid for pid in _pids(project / "web.pids") if _alive(pid)] == []
 
 
 def test_a_worker_that_keeps_dying_stops_make_run_with_a_message(project):
