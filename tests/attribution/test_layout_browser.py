@@ -1,7 +1,7 @@
 """Every dashboard page in real headless Chromium at a desktop and a phone width, with the demo's data
 and longer names than it has: the page never scrolls sideways, a table wider than the screen scrolls in
 its own box that shows there is more (on a desktop none needs to), the buttons of one row have one size
-and room between them, and the labels of one row of filters stand in one line."""
+and room between them, the labels of one row of filters stand in one line, and the chart's labels stay legible."""
 
 import pytest
 
@@ -46,7 +46,9 @@ LAYOUT = """() => {
     (filter_rows[key] = filter_rows[key] || new Set()).add(Math.round(label.getBoundingClientRect().top));
   }
   const ragged_filters = Object.values(filter_rows).filter((tops) => tops.size > 1).length;
-  return {sideways, hidden_tables, uneven_rows, ragged_filters};
+  const tiny_text = [...document.querySelectorAll("main svg text")].filter(
+    (text) => text.getBoundingClientRect().height < 9).length;  // CSS px: a chart label one can read
+  return {sideways, hidden_tables, uneven_rows, ragged_filters, tiny_text};
 }"""
 
 FITS = """() => ({scrolling: [...document.querySelectorAll("main .table-scroll")]
@@ -96,7 +98,7 @@ def test_no_page_scrolls_sideways_and_every_table_stays_readable(browser, live_s
         for path in pages:
             page.goto(f"{live_server.url}{path}")
             layout = page.evaluate(LAYOUT)
-            if layout != {"sideways": 0, "hidden_tables": [], "uneven_rows": [], "ragged_filters": 0}:
+            if layout != {"sideways": 0, "hidden_tables": [], "uneven_rows": [], "ragged_filters": 0, "tiny_text": 0}:
                 broken[(width, path)] = layout
             if width == WIDTHS[0]:  # on a desktop every table fits its card, the orders list too
                 layout = page.evaluate(FITS)
