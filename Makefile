@@ -21,10 +21,13 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
 # Embedded mode: SQLite file under var/, background jobs on an SQLite queue (var/celery.sqlite3). The
 # worker runs under bin/supervise, which starts it again whenever it dies; make run stops when the web
 # server does or when the worker keeps dying. The pixel, webhook and partner-link URLs name the port
-# served unless TRACKREV_PUBLIC_URL says otherwise. .env (git-ignored) gets DEBUG on and keys of this
-# clone's own, so that manage.py commands work too with nothing exported.
+# served unless TRACKREV_PUBLIC_URL says otherwise, in the environment or in .env (which make must then
+# leave to Django: an exported value would win over it). .env (git-ignored) gets DEBUG on and keys of
+# this clone's own, so that manage.py commands work too with nothing exported.
 run: export DJANGO_DEBUG = 1
+ifeq ($(shell grep -s '^TRACKREV_PUBLIC_URL=.' .env),)
 run: export TRACKREV_PUBLIC_URL ?= http://127.0.0.1:$(PORT)
+endif
 run: $(VENV)/.runtime
 	$(PY) bin/dev_env.py .env
 	mkdir -p var/static

@@ -205,6 +205,15 @@ def test_a_public_url_set_for_make_run_is_kept(project):
     assert web["TRACKREV_PUBLIC_URL"] == "https://tunnel.example"
 
 
+def test_a_public_url_in_env_file_is_left_for_django_to_read(project):
+    (project / ".env").write_text("TRACKREV_PUBLIC_URL=https://tunnel.example\n")
+
+    web = _run_and_stop(project, "PORT=8765")
+
+    assert "TRACKREV_PUBLIC_URL" not in web  # not exported over it: trackrev/env.py reads .env
+    assert _environment(project / ".env")["TRACKREV_PUBLIC_URL"] == "https://tunnel.example"
+
+
 def test_after_make_run_manage_py_commands_need_nothing_exported(project):
     _run_and_stop(project)
 
