@@ -26,7 +26,7 @@ from integrations.selectors import (
 )
 from integrations.services.connections import ConnectionExists, connection_create
 from integrations.services.reconcile import DemoConnectionSync, SyncRunThrottled, sync_run_request
-from integrations.validators import api_base_url_validate
+from integrations.validators import api_base_url_validate, connection_options_validate
 from trackrev.common.errors import ApplicationError
 from trackrev.common.money import money_format
 from trackrev.workspaces.apis import WorkspaceApiView, WorkspaceListApiView
@@ -109,6 +109,37 @@ class ConnectionOutputSerializer(serializers.Serializer):
         return SyncRunSerializer(run).data if run else None
 
 
+def _options_schema() -> dict:
+    """The options every adapter declares (integrations/processors/options.py), as the server takes them:
+    those names only, each a string of at most its length and, when it has one, of its pattern."""
+    declared = {option.name: option for adapter in ADAPTERS.values() for option in adapter.connection_options}
+    properties = {
+        name: {
+            "type": "string",
+            "maxLength": option.max_length,
+            "description": option.help_text,
+            **({"pattern": f"^(?:{option.pattern})?$"} if option.pattern else {}),  # blank: not set
+        }
+        for name, option in declared.items()
+    }
+    by_processor = "; ".join(
+        f"{adapter.display_name}: {', '.join(f'`{option.name}`' for option in adapter.connection_options)}"
+        for adapter in ADAPTERS.values()
+        if adapter.connection_options
+    )
+    return {
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+        "description": f"The processor's own settings ({by_processor}); any other name is a 400.",
+    }
+
+
+@extend_schema_field(_options_schema())
+class ConnectionOptionsField(serializers.DictField):
+    child = StrictCharField(allow_blank=True, trim_whitespace=False)  # checked as sent, as the schema says
+
+
 class ConnectionCreateInputSerializer(serializers.Serializer):
     processor = serializers.ChoiceField(choices=sorted(ADAPTERS), help_text="The processors supported so far.")
     api_token = StrictCharField(max_length=500, validators=[NOT_BLANK])
@@ -120,7 +151,7 @@ class ConnectionCreateInputSerializer(serializers.Serializer):
         help_text="Default: the processor's production API. Otherwise its sandbox API, or a host the operator "
         "lists in PROCESSOR_API_HOSTS (anything else: 400).",
     )
-    options = serializers.DictField(required=False, child=StrictCharField(max_length=200, allow_blank=True))
+    options = ConnectionOptionsField(required=False)
 
     def validate(self, data):
         if data.get("api_base_url"):
@@ -128,6 +159,10 @@ class ConnectionCreateInputSerializer(serializers.Serializer):
                 api_base_url_validate(processor=data["processor"], url=data["api_base_url"])
             except DjangoValidationError as error:
                 raise serializers.ValidationError({"api_base_url": error.messages}) from error
+        try:
+            data["options"] = connection_options_validate(processor=data["processor"], options=data.get("options", {}))
+        except DjangoValidationError as error:
+            raise serializers.ValidationError({"options": error.messages}) from error
         return data
 
 

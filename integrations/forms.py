@@ -1,10 +1,12 @@
 from django import forms
 
+from integrations.processors.registry import adapter_class
 from integrations.validators import api_base_url_validate
 
 
 class ConnectionForm(forms.Form):
-    """Token and secret are write-only: never prefilled, blank on an existing connection keeps them."""
+    """Token and secret are write-only: never prefilled, blank on an existing connection keeps them.
+    Then the options the processor's adapter declares."""
 
     api_token = forms.CharField(
         label="API token",
@@ -19,11 +21,15 @@ class ConnectionForm(forms.Form):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
     )
     api_base_url = forms.URLField(label="API base URL", max_length=300, required=False, assume_scheme="https")
-    organization_id = forms.CharField(label="Organization id (optional)", max_length=100, required=False)
 
     def __init__(self, *args, processor: str, existing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.processor = processor
+        self.declared = adapter_class(processor).connection_options
+        for option in self.declared:
+            self.fields[option.name] = forms.CharField(
+                label=option.label, help_text=option.help_text, required=False, validators=option.validators()
+            )
         if existing:
             for name in ("api_token", "webhook_secret"):
                 self.fields[name].required = False
@@ -36,5 +42,4 @@ class ConnectionForm(forms.Form):
         return url
 
     def options(self) -> dict:
-        org = self.cleaned_data.get("organization_id")
-        return {"organization_id": org} if org else {}
+        return {option.name: value for option in self.declared if (value := self.cleaned_data.get(option.name))}

@@ -27,9 +27,10 @@ def _processor_panel(workspace, processor: str, form: ConnectionForm | None = No
         else connection_webhook_url(connection=ProcessorConnection(workspace=workspace, processor=processor))
     )
     if form is None:
+        stored = (connection.options or {}) if connection else {}
         initial = {
             "api_base_url": connection.api_base_url if connection else adapter.default_api_base_url,
-            "organization_id": (connection.options or {}).get("organization_id", "") if connection else "",
+            **{option.name: stored.get(option.name, "") for option in adapter.connection_options},
         }
         form = ConnectionForm(
             initial=initial, processor=processor, existing=connection is not None, auto_id=f"id_{processor}_%s"

@@ -2,7 +2,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from integrations.validators import api_base_url_validate
+from integrations.validators import api_base_url_validate, connection_options_validate
 from trackrev.common.crypto import EncryptedTextField
 from trackrev.workspaces.models import Workspace
 
@@ -50,10 +50,17 @@ class ProcessorConnection(models.Model):
         return f"{self.get_processor_display()} · {self.workspace.name}"
 
     def clean(self):
+        errors = {}
         try:
             api_base_url_validate(processor=self.processor, url=self.api_base_url)
         except ValidationError as error:
-            raise ValidationError({"api_base_url": error}) from error
+            errors["api_base_url"] = error
+        try:
+            self.options = connection_options_validate(processor=self.processor, options=self.options)
+        except ValidationError as error:
+            errors["options"] = error
+        if errors:
+            raise ValidationError(errors)
 
 
 class SyncRunKind(models.TextChoices):

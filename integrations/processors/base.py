@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from integrations.processors.api_urls import api_url_check
 from integrations.processors.http import HttpClient
+from integrations.processors.options import ConnectionOption
 from integrations.processors.types import (
     ChangesPage,
     ConnectionCredentials,
@@ -32,6 +33,8 @@ class ProcessorAdapter(ABC):
     # steps 2 and 3 (checkout metadata, token, webhook), and the scopes and events they list.
     setup_template: ClassVar[str]
     token_scopes: ClassVar[tuple[str, ...]] = ()
+    # Settings of a connection besides token and secret (integrations/processors/options.py).
+    connection_options: ClassVar[tuple[ConnectionOption, ...]] = ()
     webhook_events: ClassVar[tuple[str, ...]] = ()
     # Event types whose deliveries we process; anything else is stored as ignored.
     handled_event_types: ClassVar[frozenset[str]]

@@ -69,6 +69,28 @@ def test_create_accepts_sandbox_url_and_options(api_client):
 
 
 @pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"store_id": "1"}, "Unknown option 'store_id': organization_id."),
+        ({"organization_id": "acme"}, "organization_id: A Polar organization id is a UUID"),
+        ({"organization_id": "1dbfc517-0bbf-4301-9ba8-555ca42b9737\n"}, "organization_id: A Polar organization"),
+        ({"organization_id": "1dbfc517-0bbf-4301-9ba8-555ca42b9737"}, None),
+        ({"organization_id": ""}, None),  # blank: not set
+    ],
+)
+def test_options_are_those_the_processors_adapter_declares(api_client, options, message):
+    body = {"processor": "polar", "api_token": "t", "webhook_secret": "s", "options": options}
+    response = api_client.post("/api/v1/integrations/", body, format="json")
+
+    if message is None:
+        assert response.status_code == 201
+        assert ProcessorConnection.objects.get().options == {k: v for k, v in options.items() if v}
+    else:
+        assert response.status_code == 400 and response.json()["options"][0].startswith(message)
+        assert not ProcessorConnection.objects.exists()
+
+
+@pytest.mark.parametrize(
     ("body", "field"),
     [
         ({"processor": "polar", "webhook_secret": "s"}, "api_token"),
@@ -238,3 +260,21 @@ def test_a_subscription_shows_the_visitor_bound_through_its_first_order_else_its
     assert (
         "v_checkout" in admin_client.get(f"/admin/integrations/subscription/{subscription.pk}/change/").content.decode()
     )
+
+
+@pytest.mark.django_db
+def test_the_admin_refuses_options_the_adapter_does_not_declare(admin_client):
+    connection = ProcessorConnectionFactory()
+    url = f"/admin/integrations/processorconnection/{connection.pk}/change/"
+    form = {"status": "active", "api_base_url": "https://api.polar.sh/v1", "backfill_days": 90}
+
+    refused = admin_client.post(url, {**form, "options": '{"store_id": "1"}'})
+    assert refused.status_code == 200 and "Unknown option &#x27;store_id&#x27;" in refused.content.decode()
+    assert (
+        admin_client.post(
+            url, {**form, "options": '{"organization_id": "1dbfc517-0bbf-4301-9ba8-555ca42b9737"}'}
+        ).status_code
+        == 302
+    )
+    connection.refresh_from_db()
+    assert connection.options == {"organization_id": "1dbfc517-0bbf-4301-9ba8-555ca42b9737"}

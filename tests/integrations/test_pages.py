@@ -7,6 +7,7 @@ import pytest
 
 from integrations.models import ProcessorConnection, SyncRun, WebhookEvent
 from integrations.processors.errors import Failure
+from integrations.processors.options import ConnectionOption
 from integrations.processors.polar.adapter import PolarAdapter
 from integrations.processors.registry import ADAPTERS
 from tests.factories.integrations import POLAR_SECRET, ProcessorConnectionFactory
@@ -147,3 +148,26 @@ def test_sync_now_queues_a_run(owner_client, workspace, django_capture_on_commit
         owner_client.post("/app/integrations/polar/sync/")
     assert SyncRun.objects.get().status == "queued"
     assert len(callbacks) == 1
+
+
+def test_the_connect_form_asks_for_the_options_its_adapter_declares(owner_client, workspace, fake, monkeypatch):
+    option = ConnectionOption("store_id", "Store id", help_text="The store to read.", pattern=r"\d+")
+    monkeypatch.setitem(
+        ADAPTERS,
+        "stripe",
+        type(
+            "StripeAdapter",
+            (PolarAdapter,),
+            {"key": "stripe", "display_name": "Stripe", "connection_options": (option,)},
+        ),
+    )
+    html = page(owner_client)
+    assert 'id="id_stripe_store_id"' in html and "The store to read." in html
+    assert 'id="id_stripe_organization_id"' not in html and 'id="id_polar_organization_id"' in html
+
+    form = {"api_token": TOKEN, "webhook_secret": POLAR_SECRET, "api_base_url": fake.base_url}
+    refused = owner_client.post("/app/integrations/stripe/connect/", {**form, "store_id": "abc"})
+    assert refused.status_code == 400 and not ProcessorConnection.objects.exists()
+    owner_client.post("/app/integrations/stripe/connect/", {**form, "store_id": "42", "organization_id": "x"})
+    assert ProcessorConnection.objects.get(processor="stripe").options == {"store_id": "42"}
+    assert 'value="42"' in page(owner_client)  # shown again as stored

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from integrations.processors.base import ProcessorAdapter
 from integrations.processors.errors import Failure, PayloadInvalid, ProcessorRejected, SignatureInvalid
+from integrations.processors.options import ConnectionOption
 from integrations.processors.polar import mapping
 from integrations.processors.signing import STANDARD_WEBHOOKS_HEADERS, b64decode_strict, standard_webhooks_verify
 from integrations.processors.types import (
@@ -53,6 +54,15 @@ class PolarAdapter(ProcessorAdapter):
     sandbox_api_base_url = "https://sandbox-api.polar.sh/v1"
     setup_template = "integrations/setup/polar.html"
     token_scopes = ("orders:read", "subscriptions:read", "customers:read", "refunds:read")
+    connection_options = (
+        ConnectionOption(
+            "organization_id",
+            "Organization id (optional)",
+            help_text="Only for a token that sees several organizations: the one whose sales to read.",
+            pattern=r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+            pattern_message="A Polar organization id is a UUID, e.g. 1dbfc517-0bbf-4301-9ba8-555ca42b9737.",
+        ),
+    )
     webhook_events = (
         *sorted(mapping.ORDER_EVENTS),
         "subscription.created",
