@@ -3,6 +3,7 @@
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
+from enum import StrEnum
 from functools import cached_property
 from typing import ClassVar
 
@@ -20,6 +21,13 @@ from integrations.processors.types import (
 
 def utc_now() -> datetime:
     return datetime.now(tz=UTC)
+
+
+class Repair(StrEnum):
+    """What reconcile asks the API for again, one object at a time, where a processor's lists leave gaps."""
+
+    PENDING_ORDERS = "pending_orders"  # orders still pending from before the window (no "modified since")
+    UNLISTED_SUBSCRIPTIONS = "unlisted_subscriptions"  # held open here and not listed: ended unseen
 
 
 class ProcessorAdapter(ABC):
@@ -42,6 +50,10 @@ class ProcessorAdapter(ABC):
     # Request headers (lower case) that verify_signature, delivery_id and parse_event read; the view
     # passes only these (and the inbox keeps them with the body).
     webhook_headers: ClassVar[tuple[str, ...]]
+    # The API's rate limit, and the repairs its lists need: reconcile asks for at most a minute's worth of
+    # single objects per repair and run.
+    requests_per_minute: ClassVar[int]
+    repairs: ClassVar[frozenset[Repair]] = frozenset()
     do_not_call_in_templates = True  # pages read the class attributes above
 
     def __init__(

@@ -25,7 +25,7 @@ from integrations.models import (
     SyncRunStatus,
 )
 from integrations.models.ledger import TERMINAL_SUBSCRIPTION_STATUSES
-from integrations.processors.base import ProcessorAdapter
+from integrations.processors.base import ProcessorAdapter, Repair
 from integrations.processors.errors import Failure, PayloadInvalid, ProcessorError, ProcessorRejected
 from integrations.processors.registry import get_adapter
 from integrations.processors.types import Ignored, OrderChange, SubscriptionChange, Unreadable
@@ -146,11 +146,6 @@ def _lease_release(connection_id: int) -> None:
     ProcessorConnection.objects.filter(pk=connection_id).update(sync_locked_until=None)
 
 
-# Objects asked for one by one, per kind (pending orders, unlisted subscriptions) and run: 500 is about a
-# minute of Polar's 500 requests/minute.
-REFETCH_LIMIT = 500
-
-
 def _count(run: SyncRun, change, result) -> None:
     if isinstance(change, Ignored):
         return
@@ -175,7 +170,7 @@ def _refresh_pending_orders(run: SyncRun, adapter: ProcessorAdapter, *, before) 
     pending = Order.objects.filter(
         connection=run.connection, status=OrderStatus.PENDING, placed_at__lt=before
     ).values_list("external_id", flat=True)
-    _refetch(run, pending, lambda external_id: OrderChange(adapter.fetch_order(external_id=external_id)))
+    _refetch(run, adapter, pending, lambda external_id: OrderChange(adapter.fetch_order(external_id=external_id)))
 
 
 def _refresh_unlisted_subscriptions(run: SyncRun, adapter: ProcessorAdapter, *, listed: set[str]) -> None:
@@ -188,12 +183,18 @@ def _refresh_unlisted_subscriptions(run: SyncRun, adapter: ProcessorAdapter, *, 
         .values_list("external_id", flat=True)
     )
     unlisted = [external_id for external_id in held_open.iterator() if external_id not in listed]
-    _refetch(run, unlisted, lambda external_id: SubscriptionChange(adapter.fetch_subscription(external_id=external_id)))
+    _refetch(
+        run,
+        adapter,
+        unlisted,
+        lambda external_id: SubscriptionChange(adapter.fetch_subscription(external_id=external_id)),
+    )
 
 
-def _refetch(run: SyncRun, external_ids, fetch) -> None:
-    """Ask the API again for each of `external_ids` (at most REFETCH_LIMIT per run) and apply what it says."""
-    for external_id in external_ids[:REFETCH_LIMIT]:
+def _refetch(run: SyncRun, adapter: ProcessorAdapter, external_ids, fetch) -> None:
+    """Ask the API again for each of `external_ids` (a minute of its rate limit at most, per run: the rest
+    next run) and apply what it says."""
+    for external_id in external_ids[: adapter.requests_per_minute]:
         try:
             change = fetch(external_id)
         except PayloadInvalid as exc:  # one unreadable object is an error of the run, not its end
@@ -245,8 +246,10 @@ def _run(run: SyncRun, adapter: ProcessorAdapter | None) -> None:
                 run.progress = f"{page.resource}: page {page.page} of {max(page.pages, page.page)}"
                 run.save()
             _lease_renew(connection.pk)  # outside the page's transaction: the row stays locked briefly
-        _refresh_pending_orders(run, adapter, before=since)
-        _refresh_unlisted_subscriptions(run, adapter, listed=listed)
+        if Repair.PENDING_ORDERS in adapter.repairs:
+            _refresh_pending_orders(run, adapter, before=since)
+        if Repair.UNLISTED_SUBSCRIPTIONS in adapter.repairs:
+            _refresh_unlisted_subscriptions(run, adapter, listed=listed)
     except Exception as exc:  # the run must never stay "running"; unexpected errors still propagate
         logger.warning("reconcile of connection %s failed: %s", connection.pk, exc)
         failure = exc.failure if isinstance(exc, ProcessorError) else INTERNAL_ERROR

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 import pytest
 import time_machine
+from django.template.loader import get_template
 
-from integrations.processors.base import ProcessorAdapter
+from integrations.processors.base import ProcessorAdapter, Repair
 from integrations.processors.errors import ProcessorRejected, SignatureInvalid, SignatureStale
 from integrations.processors.http import HttpClient
+from integrations.processors.options import ConnectionOption
 from integrations.processors.registry import ADAPTERS
 from integrations.processors.types import ConnectionCredentials, OrderChange, ParsedEvent, SubscriptionChange
 from tests.integrations import polar
@@ -67,6 +69,17 @@ KITS = {
 
 def test_every_registered_adapter_has_a_contract_kit():
     assert set(KITS) == set(ADAPTERS)
+
+
+@pytest.mark.parametrize("key", sorted(ADAPTERS))
+def test_every_adapter_declares_what_the_shared_code_reads(key):
+    """What pages, the API and reconcile take from the adapter, not from a processor's name."""
+    adapter = ADAPTERS[key]
+    assert adapter.key == key and adapter.display_name
+    assert get_template(adapter.setup_template)
+    assert adapter.requests_per_minute > 0
+    assert all(isinstance(repair, Repair) for repair in adapter.repairs)
+    assert all(isinstance(option, ConnectionOption) for option in adapter.connection_options)
 
 
 @pytest.fixture(params=sorted(ADAPTERS))

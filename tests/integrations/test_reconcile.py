@@ -15,12 +15,12 @@ from integrations.models import (
     SyncRun,
 )
 from integrations.models.ledger import TERMINAL_SUBSCRIPTION_STATUSES
+from integrations.processors.base import Repair
 from integrations.processors.errors import Failure
 from integrations.processors.http import HttpClient
 from integrations.processors.polar import mapping
-from integrations.processors.polar.adapter import OPEN_SUBSCRIPTION_STATUSES
+from integrations.processors.polar.adapter import OPEN_SUBSCRIPTION_STATUSES, PolarAdapter
 from integrations.processors.registry import get_adapter
-from integrations.services import reconcile as reconcile_service
 from integrations.services.ledger import change_apply
 from integrations.services.reconcile import sync_run_execute, sync_run_queue
 from tests.factories.integrations import ProcessorConnectionFactory
@@ -182,6 +182,31 @@ def test_pending_order_from_before_the_window_is_refreshed(fake, connection):
     assert (order.status, run.updated) == ("paid", 1)
 
 
+@pytest.mark.parametrize("declared", [Repair.UNLISTED_SUBSCRIPTIONS, Repair.PENDING_ORDERS])
+def test_reconcile_runs_only_the_repairs_the_adapter_declares(fake, connection, monkeypatch, declared):
+    """Asking for single objects again fills gaps of one processor's lists: another may have none."""
+    monkeypatch.setattr(PolarAdapter, "repairs", frozenset({declared}))
+    pending = fake.add_order(created_at=NOW - dt.timedelta(days=20), status="pending", paid=False)
+    body = payload("order_created_purchase")
+    body["data"] = dict(pending)
+    change_apply(connection=connection, change=mapping.event_from(body).changes[0])
+    pending.update(status="paid", paid=True, modified_at="2026-11-26T09:00:00.000000Z")
+    ended = fake.add_subscription(started_at=NOW - dt.timedelta(days=200))
+    stored_subscription(connection, ended)
+    ended.update(
+        status="canceled", ended_at=iso(NOW - dt.timedelta(days=10)), modified_at=iso(NOW - dt.timedelta(days=10))
+    )
+
+    reconcile(connection)
+
+    order_repaired = Order.objects.get().status == "paid"
+    subscription_repaired = Subscription.objects.get().status == "canceled"
+    assert (order_repaired, subscription_repaired) == (
+        declared == Repair.PENDING_ORDERS,
+        declared == Repair.UNLISTED_SUBSCRIPTIONS,
+    )
+
+
 def test_sync_runs_are_recorded(fake, connection):
     reconcile(connection)
     assert SyncRun.objects.filter(connection=connection, status="succeeded").count() == 1
@@ -309,7 +334,7 @@ def test_a_quiet_run_updates_nothing_in_one_request_per_page(fake, connection):
 
 
 def test_subscriptions_asked_for_again_are_bounded_per_run(fake, connection, monkeypatch):
-    monkeypatch.setattr(reconcile_service, "REFETCH_LIMIT", 2)
+    monkeypatch.setattr(PolarAdapter, "requests_per_minute", 2)  # a minute of requests: two
     served = [fake.add_subscription(started_at=NOW - dt.timedelta(days=200 + i)) for i in range(3)]
     for subscription in served:
         stored_subscription(connection, subscription)

@@ -107,6 +107,8 @@ def test_a_run_longer_than_its_lease_renews_it_and_is_not_taken_for_dead(api_cli
     class SlowAdapter:
         """Three pages, ten minutes each: the run outlasts its first lease."""
 
+        repairs = frozenset()
+
         def list_changes(self, *, since):
             for page in (1, 2, 3):
                 traveller.shift(dt.timedelta(minutes=10))

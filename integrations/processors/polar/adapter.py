@@ -4,7 +4,7 @@ import json
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 
-from integrations.processors.base import ProcessorAdapter
+from integrations.processors.base import ProcessorAdapter, Repair
 from integrations.processors.errors import Failure, PayloadInvalid, ProcessorRejected, SignatureInvalid
 from integrations.processors.options import ConnectionOption
 from integrations.processors.polar import mapping
@@ -77,6 +77,10 @@ class PolarAdapter(ProcessorAdapter):
     handled_event_types = mapping.ORDER_EVENTS | mapping.REFUND_EVENTS
     handled_event_prefixes = (mapping.SUBSCRIPTION_PREFIX,)
     webhook_headers = STANDARD_WEBHOOKS_HEADERS
+    requests_per_minute = 500
+    # The order list has no "modified since" filter, and a subscription can end in a state with no date the
+    # list filters on (polar.md §4).
+    repairs = frozenset({Repair.PENDING_ORDERS, Repair.UNLISTED_SUBSCRIPTIONS})
 
     def verify_signature(self, *, body: bytes, headers: Mapping[str, str]) -> None:
         if not self.creds.webhook_secret:
