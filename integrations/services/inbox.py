@@ -22,7 +22,7 @@ from django.utils import timezone
 from integrations.models import WebhookEvent
 from trackrev.common.batching import ProcessBatcher
 
-# A stalled disk can hold a commit for seconds; a late 202 still counts, up to Polar's 10 s timeout.
+# A stalled disk can hold a commit for seconds; a late 202 still counts, up to the shortest processor timeout (10 s).
 WAIT_SECONDS = 8.0
 INBOX_DATABASE = "webhook_inbox"
 

@@ -42,7 +42,7 @@ from integrations.services.consumers import order_consumers_notify, orders_consu
 from integrations.services.fx import order_fx_apply
 from trackrev.common.emails import email_digest
 
-# For identical source timestamps (Polar sends several events with one snapshot): the later stage wins.
+# For identical source timestamps (a processor may send several events with one snapshot): the later stage wins.
 ORDER_STATUS_RANK = {"draft": 0, "pending": 1, "void": 2, "paid": 3, "partially_refunded": 4, "refunded": 5}
 
 

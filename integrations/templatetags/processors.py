@@ -12,14 +12,14 @@ register = template.Library()
 
 
 def _phrase(names: list[str], *, last: str) -> str:
-    """ "Polar", "Polar or Stripe", "Polar, Stripe or Paddle"."""
+    """ "A", "A or B", "A, B or C" (with `last="or"`)."""
     return f" {last} ".join(filter(None, [", ".join(names[:-1]), names[-1]])) if names else ""
 
 
 @dataclass(frozen=True)
 class ProcessorOffer:
-    available: str  # the processors that can be connected, e.g. "Polar"
-    coming: str  # those without an adapter yet, e.g. "Stripe, Paddle and Lemon Squeezy"
+    available: str  # the processors that can be connected, as a phrase
+    coming: str  # those without an adapter yet, as a phrase
 
 
 @register.simple_tag

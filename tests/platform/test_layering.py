@@ -2,10 +2,13 @@
 knows its payloads."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+
+from integrations.processors.registry import ADAPTERS
 
 ROOT = Path(settings.BASE_DIR)
 MAY_IMPORT = {
@@ -37,3 +40,29 @@ def test_no_package_imports_upward(package):
     }
 
     assert offenders == {}
+
+
+# Where a processor's name is data rather than knowledge of it: the registry's one line per adapter, and
+# the choices of every processor (those to come as well); migrations record those choices.
+NAMES_EVERY_PROCESSOR = {"integrations/processors/registry.py", "integrations/models/connections.py"}
+
+
+@pytest.mark.parametrize("key", sorted(ADAPTERS))
+def test_no_module_outside_a_processors_package_names_that_processor(key):
+    """Its payloads, signatures, options, pace and repairs live in `integrations/processors/<key>/`: adding
+    a processor touches that package and one registry line. A host name (a referrer such as `polar.sh`) is
+    a site the channel rules know, not the processor."""
+    package = ROOT / "integrations" / "processors" / key
+    name = re.compile(rf"\b(?:{re.escape(key)}|{re.escape(ADAPTERS[key].display_name)})\b(?!\.[a-z])", re.I)
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for app in MAY_IMPORT
+        for path in sorted((ROOT / app).rglob("*.py"))
+        if not path.is_relative_to(package)
+        and "migrations" not in path.parts
+        and str(path.relative_to(ROOT)) not in NAMES_EVERY_PROCESSOR
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if name.search(line)
+    ]
+
+    assert offenders == []

@@ -8,7 +8,8 @@ from integrations.processors.base import ProcessorAdapter, Repair
 from integrations.processors.errors import Failure, PayloadInvalid, ProcessorRejected, SignatureInvalid
 from integrations.processors.options import ConnectionOption
 from integrations.processors.polar import mapping
-from integrations.processors.signing import STANDARD_WEBHOOKS_HEADERS, b64decode_strict, standard_webhooks_verify
+from integrations.processors.polar.signature import STANDARD_WEBHOOKS_HEADERS, standard_webhooks_verify
+from integrations.processors.signing import b64decode_strict
 from integrations.processors.types import (
     Change,
     ChangesPage,
