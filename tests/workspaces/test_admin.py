@@ -1,6 +1,11 @@
 import pytest
 
-from tests.factories.workspaces import MembershipFactory, UserFactory
+from attribution.models import ChannelRule
+from attribution.services.channels import RECLASSIFY_TASK, channel_rule_create
+from attribution.services.credits import order_credits_refresh
+from tests.factories.engine import IdentityFactory, OrderFactory, TouchFactory
+from tests.factories.workspaces import MembershipFactory, UserFactory, WorkspaceFactory
+from trackrev.outbox.models import Notification
 from trackrev.workspaces.models import ApiKey
 from trackrev.workspaces.services import api_key_create
 
@@ -128,6 +133,19 @@ def test_the_admin_is_trackrevs_back_office(staff_client):
     assert "Django administration" not in page
 
 
+@pytest.fixture
+def newsletter_rule():
+    """A workspace whose `utm_source=beehiiv` visits are Newsletter."""
+    return channel_rule_create(
+        workspace=WorkspaceFactory(),
+        field="source",
+        operator="equals",
+        value="beehiiv",
+        channel="Newsletter",
+        channel_group="Email",
+    )
+
+
 @pytest.mark.parametrize(
     ("url", "shown"),
     [
@@ -137,21 +155,8 @@ def test_the_admin_is_trackrevs_back_office(staff_client):
         ("/admin/attribution/orderattribution/", "vis_rule"),
     ],
 )
-def test_staff_see_touches_channel_rules_and_matches_read_only(staff_client, url, shown):
-    from attribution.services.channels import channel_rule_create
-    from attribution.services.credits import order_credits_refresh
-    from tests.factories.engine import IdentityFactory, OrderFactory, TouchFactory
-    from tests.factories.workspaces import WorkspaceFactory
-
-    workspace = WorkspaceFactory()
-    channel_rule_create(
-        workspace=workspace,
-        field="source",
-        operator="equals",
-        value="beehiiv",
-        channel="Newsletter",
-        channel_group="Email",
-    )
+def test_staff_see_touches_channel_rules_and_matches_read_only(staff_client, newsletter_rule, url, shown):
+    workspace = newsletter_rule.workspace
     TouchFactory(workspace=workspace, visitor_id="vis_rule", channel="Newsletter", campaign="beehiiv-weekly")
     IdentityFactory(workspace=workspace, visitor_id="vis_rule")
     order_credits_refresh(order_id=OrderFactory(workspace=workspace, visitor_id="vis_rule").pk)
@@ -162,26 +167,15 @@ def test_staff_see_touches_channel_rules_and_matches_read_only(staff_client, url
     assert f'href="{url}add/"' not in response.content.decode()  # derived or received rows: no hand-made ones
 
 
-def test_removing_a_channel_rule_in_the_admin_relabels_history_as_the_page_does(staff_client, committed):
-    from attribution.models import ChannelRule
-    from attribution.services.channels import RECLASSIFY_TASK, channel_rule_create
-    from tests.factories.workspaces import WorkspaceFactory
-    from trackrev.outbox.models import Notification
-
-    workspace = WorkspaceFactory()
-    rule = channel_rule_create(
-        workspace=workspace,
-        field="source",
-        operator="equals",
-        value="beehiiv",
-        channel="Newsletter",
-        channel_group="Email",
-    )
+def test_removing_a_channel_rule_in_the_admin_relabels_history_as_the_page_does(
+    staff_client, committed, newsletter_rule
+):
     Notification.objects.all().delete()
 
     response = staff_client.post(
-        "/admin/attribution/channelrule/", {"action": "delete_selected", "_selected_action": [rule.pk], "post": "yes"}
+        "/admin/attribution/channelrule/",
+        {"action": "delete_selected", "_selected_action": [newsletter_rule.pk], "post": "yes"},
     )
 
     assert response.status_code == 302 and not ChannelRule.objects.exists()
-    assert Notification.objects.filter(task=RECLASSIFY_TASK, subject_id=workspace.pk).exists()
+    assert Notification.objects.filter(task=RECLASSIFY_TASK, subject_id=newsletter_rule.workspace_id).exists()
