@@ -37,8 +37,9 @@ class ProcessorAdapter(ABC):
     # operator's PROCESSOR_API_HOSTS.
     default_api_base_url: ClassVar[str]
     sandbox_api_base_url: ClassVar[str] = ""
-    # What the Integrations page tells the user to set up on the processor's side: the template of
-    # steps 2 and 3 (checkout metadata, token, webhook), and the scopes and events they list.
+    # What the processor's Integrations page tells the user to set up on the processor's side: the
+    # template of steps 2 and 3 (checkout metadata, token, webhook), `<key>/setup.html` in the processor's
+    # package, and the scopes and events they list.
     setup_template: ClassVar[str]
     token_scopes: ClassVar[tuple[str, ...]] = ()
     # Settings of a connection besides token and secret (integrations/processors/options.py).

@@ -76,6 +76,14 @@ class RefundChange:
 
 
 @dataclass(frozen=True)
+class CustomerChange:
+    """A customer's own event: the email or visitor id that their orders match by, where the processor's
+    orders and subscriptions lack them."""
+
+    customer: NormalizedCustomer
+
+
+@dataclass(frozen=True)
 class Ignored:
     reason: str
 
@@ -87,7 +95,7 @@ class Unreadable:
     reason: str
 
 
-Change = OrderChange | SubscriptionChange | RefundChange | Ignored | Unreadable
+Change = OrderChange | SubscriptionChange | RefundChange | CustomerChange | Ignored | Unreadable
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from integrations.models import (
 from integrations.models.ledger import PAID_ORDER_STATUSES, TERMINAL_SUBSCRIPTION_STATUSES
 from integrations.processors.types import (
     Change,
+    CustomerChange,
     NormalizedCustomer,
     NormalizedOrder,
     NormalizedRefund,
@@ -76,8 +77,12 @@ def _assign(obj: models.Model, values: dict) -> bool:
 
 
 def _customer_upsert(*, connection: ProcessorConnection, customer: NormalizedCustomer) -> tuple[Customer, bool]:
-    """The customer's row, and whether an existing one took a new visitor id (its orders may match anew)."""
-    values = {"email_digest": email_digest(customer.email), "source_updated_at": customer.source_updated_at}
+    """The customer's row, and whether an existing one took a new visitor id or email (its orders may match
+    anew). A state without an email or visitor id never clears one, and an older state only fills what the
+    row lacks: processors send a customer's details in events of their own, in any order."""
+    values = {"source_updated_at": customer.source_updated_at}
+    if customer.email:
+        values["email_digest"] = email_digest(customer.email)
     if customer.visitor_ref:
         values["visitor_id"] = customer.visitor_ref
     obj, created = _lock_or_create(
@@ -86,12 +91,16 @@ def _customer_upsert(*, connection: ProcessorConnection, customer: NormalizedCus
         external_id=customer.external_id,
         defaults={"workspace_id": connection.workspace_id, **values},
     )
-    if created or customer.source_updated_at < obj.source_updated_at:
+    if created:
         return obj, False
-    visitor_before = obj.visitor_id
+    if customer.source_updated_at < obj.source_updated_at:
+        values = {
+            field: value for field, value in values.items() if field != "source_updated_at" and not getattr(obj, field)
+        }
+    before = (obj.visitor_id, obj.email_digest)
     if _assign(obj, values):
         obj.save()
-    return obj, obj.visitor_id != visitor_before
+    return obj, (obj.visitor_id, obj.email_digest) != before
 
 
 def _shared_visitor(order: Order) -> str:
@@ -185,15 +194,30 @@ def _subscriptions_rematch(*, connection_id: int, external_ids) -> list[int]:
 
 
 def _customer_rematch(customer: Customer) -> list[int]:
-    """A customer's new visitor id: their orders that name none of their own, then the other orders of
-    those orders' subscriptions."""
+    """A customer's new visitor id or email: their orders take the email (attribution's fallback reads it),
+    those that name no visitor of their own match again, then the other orders of their subscriptions."""
+    emailed = Order.objects.filter(customer=customer).exclude(customer_email_digest=customer.email_digest)
+    changed = list(emailed.order_by("pk").values_list("pk", flat=True))
+    emailed.update(customer_email_digest=customer.email_digest)
     orders = Order.objects.filter(customer=customer, visitor_ref="")
-    changed = _orders_rematch(orders)
-    subscriptions = orders.filter(pk__in=changed).exclude(subscription_external_id="")
-    return changed + _subscriptions_rematch(
-        connection_id=customer.connection_id,
-        external_ids=subscriptions.values_list("subscription_external_id", flat=True),
-    )
+    rematched = _orders_rematch(orders)
+    subscriptions = orders.filter(pk__in=rematched).exclude(subscription_external_id="")
+    return [
+        *changed,
+        *rematched,
+        *_subscriptions_rematch(
+            connection_id=customer.connection_id,
+            external_ids=subscriptions.values_list("subscription_external_id", flat=True),
+        ),
+    ]
+
+
+@transaction.atomic
+def customer_upsert(*, connection: ProcessorConnection, customer: NormalizedCustomer) -> UpsertResult:
+    obj, moved = _customer_upsert(connection=connection, customer=customer)
+    if moved:
+        orders_consumers_notify(order_ids=_customer_rematch(obj))
+    return UpsertResult(obj, changed=moved)
 
 
 def _refunded_total(obj: Order, reported: int) -> int:
@@ -328,7 +352,9 @@ def subscription_upsert(*, connection: ProcessorConnection, subscription: Normal
             and obj.status in TERMINAL_SUBSCRIPTION_STATUSES
             and subscription.status not in TERMINAL_SUBSCRIPTION_STATUSES
         )
-        if older or tie_revives or not _assign(obj, values):
+        if older or tie_revives:  # an older state only brings a visitor id the row lacks
+            values = {"visitor_id": subscription.visitor_ref} if subscription.visitor_ref and not obj.visitor_id else {}
+        if not _assign(obj, values):
             orders_consumers_notify(order_ids=rematched)
             return UpsertResult(obj)
     obj.full_clean(validate_unique=False, validate_constraints=False)
@@ -383,6 +409,8 @@ def change_apply(*, connection: ProcessorConnection, change: Change, via: str = 
         return subscription_upsert(connection=connection, subscription=change.subscription)
     if isinstance(change, RefundChange):
         return refund_upsert(connection=connection, refund=change.refund)
+    if isinstance(change, CustomerChange):
+        return customer_upsert(connection=connection, customer=change.customer)
     return UpsertResult(None)
 
 

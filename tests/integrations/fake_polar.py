@@ -3,13 +3,10 @@ tests and the benchmark. Pagination, filters, sorting and the 429 shape follow s
 
 import copy
 import datetime as dt
-import json
 import math
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlparse
 
+from tests.integrations.fake_api import Answer, FakeApi
 from tests.integrations.polar import iso, payload
 
 MAX_LIMIT = 100
@@ -23,29 +20,14 @@ def _dt(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
-class FakePolar:
+class FakePolar(FakeApi):
+    prefix = "/v1"
+
     def __init__(self, *, token: str):
-        self.token = token
+        super().__init__(token=token)
         self.orders: list[dict] = []
         self.subscriptions: list[dict] = []
         self.refunds: list[dict] = []
-        self.throttle: set[tuple[str, int]] = set()  # (resource, page) answered once with 429
-        self.failing: set[str] = set()  # resources answering 500
-        self.requests: list[str] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._server.server_close()
 
     # --- data -------------------------------------------------------------------------------------
     def add_order(self, *, created_at: dt.datetime, **fields) -> dict:
@@ -80,14 +62,19 @@ class FakePolar:
         return data
 
     # --- HTTP -------------------------------------------------------------------------------------
-    def _list(self, resource: str, query: dict) -> tuple[int, dict | None, dict]:
+    def route(self, path: list[str], query: dict, headers) -> Answer:
+        if not path or path[0] not in ("orders", "subscriptions", "refunds"):
+            return 404, self.not_found, {}
+        if len(path) == 2:
+            found = [o for o in getattr(self, path[0]) if o["id"] == path[1]]
+            return (200, found[0], {}) if found else (404, self.not_found, {})
+        return self._list(path[0], query)
+
+    def _list(self, resource: str, query: dict) -> Answer:
         page = int(query.get("page", ["1"])[0])
         limit = min(int(query.get("limit", ["10"])[0]), MAX_LIMIT)
-        if (resource, page) in self.throttle:
-            self.throttle.discard((resource, page))
-            return 429, None, {"retry-after": "2"}
-        if resource in self.failing:
-            return 500, {"detail": "Internal Server Error"}, {}
+        if refused := self.refused(resource, page):
+            return refused
         unknown = sorted(set(query.get("status", [])) - SUBSCRIPTION_STATUSES) if resource == "subscriptions" else []
         if unknown:
             errors = [{"type": "enum", "loc": ["query", "status"], "input": value} for value in unknown]
@@ -123,35 +110,3 @@ class FakePolar:
                 items = [s for s in items if s["status"] in query["status"]]
             return sorted(items, key=lambda s: s["started_at"], reverse=True)
         return sorted(self.refunds, key=lambda r: r["created_at"], reverse=True)
-
-    def _handler(self):
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                url = urlparse(self.path)
-                fake.requests.append(self.path)
-                if self.headers.get("Authorization") != f"Bearer {fake.token}":
-                    return self._send(401, {"error": "invalid_token"}, {})
-                parts = [p for p in url.path.split("/") if p]
-                if parts[:1] != ["v1"] or len(parts) < 2 or parts[1] not in ("orders", "subscriptions", "refunds"):
-                    return self._send(404, {"detail": "Not found"}, {})
-                if len(parts) == 3:
-                    found = [o for o in getattr(fake, parts[1]) if o["id"] == parts[2]]
-                    return self._send(200, found[0], {}) if found else self._send(404, {"detail": "Not found"}, {})
-                self._send(*fake._list(parts[1], parse_qs(url.query)))
-
-            def _send(self, code: int, body, headers: dict):
-                raw = json.dumps(body).encode() if body is not None else b""
-                self.send_response(code)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-        return Handler

@@ -6,6 +6,7 @@ from django.apps import apps
 
 from integrations.models import Customer, FirstSeenVia, MatchedBy, Order, OrderKind, Subscription
 from integrations.processors.polar import mapping
+from integrations.processors.types import CustomerChange, NormalizedCustomer
 from integrations.services.ledger import change_apply, order_match_visitor
 from tests.factories.integrations import ProcessorConnectionFactory
 from tests.integrations.polar import event, iso, payload
@@ -268,12 +269,62 @@ def test_a_customer_redelivered_with_a_new_visitor_matches_their_orders(connecti
     ids = dict(Order.objects.values_list("external_id", "pk"))
     assert match("0b6f3c2e-7a41-4d8e-9f1b-2c5a8e9d4f10") == ("v_later", MatchedBy.METADATA)
     assert match(own["data"]["id"]) == ("v_own", MatchedBy.METADATA)
-    assert sent == [ids[again["data"]["id"]], ids["0b6f3c2e-7a41-4d8e-9f1b-2c5a8e9d4f10"]]
+    # The customer's new email reaches every order of theirs (attribution's email fallback reads it).
+    assert sorted(sent) == sorted(ids.values())
 
     stale = payload("order_created_purchase", id="55555555-0000-4000-8000-000000000005", metadata={})
     stale["data"]["customer"].update(metadata={"trackrev_visitor_id": "v_stale"}, modified_at="2026-09-04T10:00:00Z")
     assert notified(connection, stale) == [Order.objects.get(external_id=stale["data"]["id"]).pk]
     assert Customer.objects.get().visitor_id == "v_later"  # an older snapshot of the customer changes nothing
+
+
+def customer_event(*, email: str = "", visitor: str = "", at: str = "2026-09-05T10:00:00Z") -> CustomerChange:
+    """A processor's own customer event (its orders may lack the email or the visitor id)."""
+    customer = payload("order_created_purchase")["data"]["customer"]
+    return CustomerChange(
+        NormalizedCustomer(
+            external_id=customer["id"], email=email, visitor_ref=visitor, source_updated_at=mapping.parse_datetime(at)
+        )
+    )
+
+
+def test_a_customer_event_brings_the_email_and_visitor_their_orders_lack(connection, notified, committed):
+    no_email = anonymous(payload("order_created_purchase"))
+    no_email["data"]["customer"]["email"] = ""
+    apply(connection, no_email)
+    order = Order.objects.get()
+    assert (order.customer_email_digest, order.matched_by) == ("", MatchedBy.NONE)
+
+    with committed():
+        change_apply(connection=connection, change=customer_event(email="jana@example.com"))
+    assert Order.objects.get().customer_email_digest == email_digest("jana@example.com")
+
+    assert notified(connection) == []  # nothing more to tell
+    with committed():
+        # An older event of the customer only fills what the row lacks: the visitor id, not the email.
+        change_apply(
+            connection=connection,
+            change=customer_event(email="old@example.com", visitor="v_known", at="2026-08-01T00:00:00Z"),
+        )
+    assert match(order.external_id) == ("v_known", MatchedBy.METADATA)
+    assert Customer.objects.get().email_digest == email_digest("jana@example.com")
+
+    apply(connection, no_email)  # an order's embedded customer without an email clears nothing
+    assert Order.objects.get().customer_email_digest == email_digest("jana@example.com")
+
+
+def test_an_older_subscription_state_still_brings_the_visitor_id_the_row_lacks(connection):
+    """A checkout that names the visitor may reach us after newer states of its subscription."""
+    apply(connection, renewal())
+    apply(connection, subscription(modified_at="2026-11-04T09:00:00.000000Z"))
+    assert match(renewal()["data"]["id"]) == ("", MatchedBy.NONE)
+
+    apply(connection, subscription(visitor="v_signup", modified_at="2026-10-01T09:00:00.000000Z"))
+
+    assert match(renewal()["data"]["id"]) == ("v_signup", MatchedBy.SUBSCRIPTION)
+    assert Subscription.objects.get().source_updated_at == dt.datetime(2026, 11, 4, 9, tzinfo=dt.UTC)
+    apply(connection, subscription(visitor="v_other", modified_at="2026-10-02T09:00:00.000000Z"))
+    assert match(renewal()["data"]["id"]) == ("v_signup", MatchedBy.SUBSCRIPTION)  # fills, never replaces
 
 
 def test_an_email_match_stays_until_a_stronger_match_appears(connection, notified):

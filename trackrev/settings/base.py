@@ -66,7 +66,8 @@ WSGI_APPLICATION = "trackrev.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        # Each processor package holds its own setup steps (`<processor>/setup.html`).
+        "DIRS": [BASE_DIR / "templates", BASE_DIR / "integrations" / "processors"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -53,7 +53,7 @@ class PolarAdapter(ProcessorAdapter):
     display_name = "Polar"
     default_api_base_url = "https://api.polar.sh/v1"
     sandbox_api_base_url = "https://sandbox-api.polar.sh/v1"
-    setup_template = "integrations/setup/polar.html"
+    setup_template = "polar/setup.html"
     token_scopes = ("orders:read", "subscriptions:read", "customers:read", "refunds:read")
     connection_options = (
         ConnectionOption(
