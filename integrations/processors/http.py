@@ -27,13 +27,21 @@ class HttpClient:
         max_attempts: int = 4,
         sleep: Callable[[float], None] = time.sleep,
         session: requests.Session | None = None,
+        headers: dict[str, str] | None = None,
+        retryable: Callable[[requests.Response], bool] | None = None,
     ):
+        """`headers`: what the processor's API asks for besides the token (a version, a media type);
+        `retryable`: the processor's own word on whether a failed request may be retried (a header of
+        its answer), asked before any retry; by default every RETRY_STATUSES answer is retried."""
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.max_attempts = max_attempts
         self.sleep = sleep
         self.session = session or requests.Session()
-        self.session.headers.update({"Authorization": f"Bearer {token}", "Accept": "application/json"})
+        self.retryable = retryable or (lambda response: True)
+        self.session.headers.update(
+            {"Authorization": f"Bearer {token}", "Accept": "application/json", **(headers or {})}
+        )
 
     def get_json(self, path: str, *, params: dict | list | None = None) -> dict:
         url = f"{self.base_url}/{path.lstrip('/')}"
@@ -47,7 +55,7 @@ class HttpClient:
                 self.sleep(self._backoff(attempt))
                 continue
             if response.status_code in RETRY_STATUSES:
-                if attempt == self.max_attempts:
+                if attempt == self.max_attempts or not self.retryable(response):
                     raise ProcessorUnavailable(
                         f"{url} answered {response.status_code} after {attempt} attempts",
                         failure=Failure.RATE_LIMITED if response.status_code == 429 else Failure.PROCESSOR_ERROR,

@@ -9,7 +9,6 @@ from django.template.loader import get_template
 
 from integrations.processors.base import ProcessorAdapter, Repair
 from integrations.processors.errors import ProcessorRejected, SignatureInvalid, SignatureStale
-from integrations.processors.http import HttpClient
 from integrations.processors.options import ConnectionOption
 from integrations.processors.registry import ADAPTERS
 from integrations.processors.types import ConnectionCredentials, OrderChange, ParsedEvent, SubscriptionChange
@@ -108,8 +107,9 @@ def test_unknown_event_type_is_not_handled(case):
 def api_adapter(case, base_url: str, token: str, sleeps: list | None = None) -> ProcessorAdapter:
     adapter, kit, _ = case
     creds = ConnectionCredentials(api_token=token, webhook_secret=kit.secret, api_base_url=base_url, options={})
-    sleep = (sleeps if sleeps is not None else []).append
-    return type(adapter)(creds, http=HttpClient(base_url=base_url, token=token, sleep=sleep), clock=lambda: NOW)
+    api = type(adapter)(creds, clock=lambda: NOW)
+    api.http = api.http_client(sleep=(sleeps if sleeps is not None else []).append)  # its own headers, no waits
+    return api
 
 
 def delivered(adapter, kit, data: dict, as_event) -> ParsedEvent:
