@@ -6,6 +6,7 @@ app_name = "integrations"
 
 urlpatterns = [
     path("integrations/", views.IntegrationsView.as_view(), name="index"),
+    path("integrations/<slug:processor>/", views.ProcessorView.as_view(), name="processor"),
     path("integrations/<slug:processor>/connect/", views.ConnectionSaveView.as_view(), name="connect"),
     path("integrations/<slug:processor>/test/", views.ConnectionTestView.as_view(), name="test"),
     path("integrations/<slug:processor>/sync/", views.ConnectionSyncView.as_view(), name="sync"),

@@ -1,6 +1,8 @@
-"""The Integrations page (setup steps, connect form, health) and its small POST actions."""
+"""The Integrations pages (every processor with its status; one page per processor with its setup
+steps, connect form and health) and their small POST actions."""
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views import View
 
@@ -42,29 +44,51 @@ def _processor_panel(workspace, processor: str, form: ConnectionForm | None = No
         "health": connection_health(connection=connection) if connection else None,
         "webhook_url": webhook_url,
         "form": form,
-        "template": adapter.setup_template,
     }
+
+
+def _processor_page(request, workspace, processor: str, form: ConnectionForm | None = None, status: int = 200):
+    panel = _processor_panel(workspace, processor, form)
+    return render(request, "integrations/processor.html", {"p": panel}, status=status)
+
+
+def _known(processor: str) -> str:
+    if processor not in ADAPTERS:
+        raise Http404("No such processor.")
+    return processor
 
 
 class IntegrationsView(MemberRequiredMixin, View):
     def get(self, request):
-        panels = [_processor_panel(self.workspace, key) for key in ADAPTERS]
-        return render(request, "integrations/integrations.html", {"panels": panels})
+        connections = {c.processor: c for c in connection_list(workspace=self.workspace)}
+        processors = [
+            {
+                "key": key,
+                "adapter": adapter,
+                "connection": connections.get(key),
+                "health": connection_health(connection=connections[key]) if key in connections else None,
+            }
+            for key, adapter in ADAPTERS.items()
+        ]
+        return render(request, "integrations/integrations.html", {"processors": processors})
+
+
+class ProcessorView(MemberRequiredMixin, View):
+    def get(self, request, processor: str):
+        return _processor_page(request, self.workspace, _known(processor))
 
 
 class ConnectionSaveView(MemberRequiredMixin, View):
     manage_required = True
 
     def post(self, request, processor: str):
-        if processor not in ADAPTERS:
-            return redirect("integrations:index")
+        _known(processor)
         connection = _connection(self.workspace, processor)
         form = ConnectionForm(
             request.POST, processor=processor, existing=connection is not None, auto_id=f"id_{processor}_%s"
         )
         if not form.is_valid():
-            panels = [_processor_panel(self.workspace, key, form if key == processor else None) for key in ADAPTERS]
-            return render(request, "integrations/integrations.html", {"panels": panels}, status=400)
+            return _processor_page(request, self.workspace, processor, form, status=400)
         data = {key: form.cleaned_data[key] for key in ("api_token", "webhook_secret", "api_base_url")}
         try:
             if connection is None:
@@ -78,12 +102,12 @@ class ConnectionSaveView(MemberRequiredMixin, View):
             messages.info(request, connection_test(connection=connection))
         except ApplicationError as error:
             messages.error(request, error.message)
-        return redirect("integrations:index")
+        return redirect("integrations:processor", processor)
 
 
 class ConnectionTestView(MemberRequiredMixin, View):
     def post(self, request, processor: str):
-        connection = _connection(self.workspace, processor)
+        connection = _connection(self.workspace, _known(processor))
         if connection is None:
             messages.error(request, "Connect the processor first.")
         else:
@@ -91,7 +115,7 @@ class ConnectionTestView(MemberRequiredMixin, View):
                 messages.success(request, connection_test(connection=connection))
             except ApplicationError as error:
                 messages.error(request, error.message)
-        return redirect("integrations:index")
+        return redirect("integrations:processor", processor)
 
 
 SYNC_MESSAGES = {
@@ -104,17 +128,17 @@ class ConnectionSyncView(MemberRequiredMixin, View):
     manage_required = True
 
     def post(self, request, processor: str):
-        connection = _connection(self.workspace, processor)
+        connection = _connection(self.workspace, _known(processor))
         if connection is None:
             messages.error(request, "Connect the processor first.")
-            return redirect("integrations:index")
+            return redirect("integrations:processor", processor)
         try:
             run = sync_run_request(connection=connection)
         except (SyncRunThrottled, DemoConnectionSync) as error:
             messages.info(request, error.message)
         else:
             messages.success(request, SYNC_MESSAGES[run.status])
-        return redirect("integrations:index")
+        return redirect("integrations:processor", processor)
 
 
 class WebhookEndpointsView(MemberRequiredMixin, View):

@@ -7,6 +7,7 @@ import pytest
 
 from attribution.services.channels import channel_rule_create
 from integrations.models import Order
+from integrations.processors.registry import ADAPTERS
 from tests.factories.workspaces import MembershipFactory, WorkspaceFactory
 from trackrev.workspaces.demo import demo_seed
 from trackrev.workspaces.models import User
@@ -77,6 +78,7 @@ def test_no_page_scrolls_sideways_and_every_table_stays_readable(browser, live_s
         "/app/orders/",
         f"/app/orders/{refunded.pk}/",
         "/app/integrations/",
+        *(f"/app/integrations/{key}/" for key in ADAPTERS),
         "/app/affiliates/",
         "/app/webhooks/",
         "/app/settings/",

@@ -1,4 +1,5 @@
-"""The Integrations page: setup steps, connect form, test-connection errors, health."""
+"""The Integrations pages: every processor with its status; each processor's setup steps, connect form,
+test-connection errors and health."""
 
 import datetime as dt
 import re
@@ -24,7 +25,13 @@ def fake():
         yield server
 
 
-def page(client) -> str:
+def page(client, processor: str = "polar") -> str:
+    response = client.get(f"/app/integrations/{processor}/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def index(client) -> str:
     response = client.get("/app/integrations/")
     assert response.status_code == 200
     return response.content.decode()
@@ -50,25 +57,38 @@ def offered(html: str) -> list[str]:
     return re.findall(r'data-processor="([^"]+)"', html)
 
 
-def test_pages_offer_exactly_the_processors_with_an_adapter(owner_client):
-    integrations, overview = page(owner_client), owner_client.get("/app/").content.decode()
+def test_the_index_lists_every_processor_with_its_status(owner_client, workspace):
+    connection = ProcessorConnectionFactory(workspace=workspace)
+    WebhookEvent.objects.create(
+        workspace=workspace, connection=connection, processor="polar", delivery_id="x", body="{}", status="processed"
+    )
+    html = index(owner_client)
 
-    assert offered(integrations) == list(ADAPTERS) == ["polar"]
-    assert re.findall(r'action="/app/integrations/(\w+)/', integrations) == ["polar"]
-    assert "Stripe, Paddle and Lemon Squeezy: coming soon" in integrations
-    assert "Connect a processor</a> (Polar; Stripe, Paddle and Lemon Squeezy coming soon)" in overview
+    assert offered(html) == list(ADAPTERS)
+    row = html[html.index('data-processor="polar"') :]
+    row = row[: row.index("</tr>")]
+    assert "Active" in row and "ago" in row and 'href="/app/integrations/polar/"' in row
+    assert "Step 1 · Paste the pixel" in html
+    assert connection.api_token not in html
+
+
+def test_a_processor_page_names_only_its_own_processor_and_unknown_ones_are_404(owner_client):
+    html = page(owner_client)
+    assert offered(html) == ["polar"]
+    assert set(re.findall(r'action="/app/integrations/(\w+)/', html)) == {"polar"}
+    assert owner_client.get("/app/integrations/nope/").status_code == 404
+    assert owner_client.post("/app/integrations/nope/connect/", {"api_token": "t"}).status_code == 404
+    assert not ProcessorConnection.objects.exists()
 
 
 def test_a_new_adapter_is_offered_everywhere_by_itself(owner_client, monkeypatch):
     monkeypatch.setitem(
-        ADAPTERS, "stripe", type("StripeAdapter", (PolarAdapter,), {"key": "stripe", "display_name": "Stripe"})
+        ADAPTERS, "acme", type("AcmeAdapter", (PolarAdapter,), {"key": "acme", "display_name": "Acme Pay"})
     )
 
-    integrations, overview = page(owner_client), owner_client.get("/app/").content.decode()
-
-    assert offered(integrations) == ["polar", "stripe"]
-    assert "Step 3 · Connect Stripe" in integrations and "Paddle and Lemon Squeezy: coming soon" in integrations
-    assert "Connect a processor</a> (Polar or Stripe; Paddle and Lemon Squeezy coming soon)" in overview
+    assert offered(index(owner_client)) == [*ADAPTERS]
+    assert "Step 3 · Connect Acme Pay" in page(owner_client, "acme")
+    assert "Acme Pay" in owner_client.get("/app/").content.decode()
 
 
 def test_connect_with_the_form_then_test_reports_success(owner_client, workspace, fake):
@@ -161,13 +181,13 @@ def test_the_connect_form_asks_for_the_options_its_adapter_declares(owner_client
             {"key": "stripe", "display_name": "Stripe", "connection_options": (option,)},
         ),
     )
-    html = page(owner_client)
+    html = page(owner_client, "stripe")
     assert 'id="id_stripe_store_id"' in html and "The store to read." in html
-    assert 'id="id_stripe_organization_id"' not in html and 'id="id_polar_organization_id"' in html
+    assert 'id="id_stripe_organization_id"' not in html and 'id="id_polar_organization_id"' in page(owner_client)
 
     form = {"api_token": TOKEN, "webhook_secret": POLAR_SECRET, "api_base_url": fake.base_url}
     refused = owner_client.post("/app/integrations/stripe/connect/", {**form, "store_id": "abc"})
     assert refused.status_code == 400 and not ProcessorConnection.objects.exists()
     owner_client.post("/app/integrations/stripe/connect/", {**form, "store_id": "42", "organization_id": "x"})
     assert ProcessorConnection.objects.get(processor="stripe").options == {"store_id": "42"}
-    assert 'value="42"' in page(owner_client)  # shown again as stored
+    assert 'value="42"' in page(owner_client, "stripe")  # shown again as stored

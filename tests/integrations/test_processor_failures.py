@@ -108,7 +108,7 @@ def test_a_failed_sync_shows_only_the_category(api_client, owner_client, workspa
     assert (run.status, run.last_error) == ("failed", failure)
     detail = api_client.get(f"/api/v1/integrations/{connection.pk}/").json()
     assert detail["last_sync"]["last_error"] == failure
-    html = owner_client.get("/app/integrations/").content.decode()
+    html = owner_client.get("/app/integrations/polar/").content.decode()
     assert escape(failure) in html
     for shown in (str(detail), html):
         assert "AKIA-LEAKED" not in shown

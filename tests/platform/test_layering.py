@@ -49,18 +49,23 @@ NAMES_EVERY_PROCESSOR = {"integrations/processors/registry.py", "integrations/mo
 
 @pytest.mark.parametrize("key", sorted(ADAPTERS))
 def test_no_module_outside_a_processors_package_names_that_processor(key):
-    """Its payloads, signatures, options, pace and repairs live in `integrations/processors/<key>/`: adding
-    a processor touches that package and one registry line. A host name (a referrer such as `polar.sh`) is
+    """Its payloads, signatures, options, pace, repairs and setup steps live in
+    `integrations/processors/<key>/`: adding a processor touches that package and one registry line; no
+    shared page or script names it either. A host name (a referrer such as `polar.sh`) is
     a site the channel rules know, not the processor."""
     package = ROOT / "integrations" / "processors" / key
     name = re.compile(rf"\b(?:{re.escape(key)}|{re.escape(ADAPTERS[key].display_name)})\b(?!\.[a-z])", re.I)
+    code = [path for app in MAY_IMPORT for path in sorted((ROOT / app).rglob("*.py"))]
+    pages = [
+        path for pattern in ("templates/**/*.html", "trackrev/static/**/*.*") for path in sorted(ROOT.glob(pattern))
+    ]
     offenders = [
         f"{path.relative_to(ROOT)}:{number}"
-        for app in MAY_IMPORT
-        for path in sorted((ROOT / app).rglob("*.py"))
+        for path in code + pages
         if not path.is_relative_to(package)
         and "migrations" not in path.parts
         and str(path.relative_to(ROOT)) not in NAMES_EVERY_PROCESSOR
+        and path.suffix in (".py", ".html", ".js", ".css")
         for number, line in enumerate(path.read_text().splitlines(), 1)
         if name.search(line)
     ]

@@ -190,7 +190,7 @@ def test_the_pixel_snippet_the_integrations_page_and_the_api_name_the_port_make_
 
     settings.TRACKREV_PUBLIC_URL = web["TRACKREV_PUBLIC_URL"]
     ProcessorConnectionFactory(workspace=workspace)
-    page = owner_client.get("/app/integrations/").content.decode()
+    page = owner_client.get("/app/integrations/polar/").content.decode()
     (listed,) = api_client.get("/api/v1/integrations/").json()["results"]
     webhook_url = f"http://127.0.0.1:8765/webhooks/polar/{workspace.public_id}"
     assert "&lt;script async src=&quot;http://127.0.0.1:8765/p.js&quot;" in page
