@@ -3,8 +3,9 @@ a channel rule), Facebook, YouTube, Google, ChatGPT, an affiliate partner and Di
 subscription sales with renewals and refunds, some in EUR and GBP, on the processors that can be
 connected (those with an adapter: a demo never shows sales a real account could not have). Everything
 goes through the same services as real traffic: the pixel's `touches_record`/`identity_bind`, the
-ledger's upserts, whose notifications credit the orders (delivered by `demo_seed`); then the
-connections' webhook and sync history. Seeded randomness, so every `make run` shows the same shop."""
+webhook deliveries each processor's package renders for a sale, mapped by its real parser into the
+ledger, whose notifications credit the orders (delivered by `demo_seed`); then the connections' webhook
+and sync history. Seeded randomness, so every `make run` shows the same shop."""
 
 import random
 from dataclasses import dataclass
@@ -15,10 +16,8 @@ from django.utils import timezone
 from attribution.services.channels import channel_rule_create
 from attribution.services.pixel import LandingHit, identity_bind, touches_record
 from attribution.services.visitors import visitor_sets_sync
-from integrations.demo import demo_connections, demo_history
-from integrations.models import FirstSeenVia, Order, ProcessorConnection
-from integrations.processors.types import NormalizedCustomer, NormalizedOrder, NormalizedRefund, NormalizedSubscription
-from integrations.services.ledger import order_upsert, refund_upsert, subscription_upsert
+from integrations.demo import demo_connections, demo_history, demo_sale_deliver
+from integrations.processors.demo import DemoRefund, DemoSale
 from trackrev.workspaces.models import UsageMonth, Workspace
 from trackrev.workspaces.usage import month_start
 
@@ -96,25 +95,46 @@ def _sales(rng: random.Random, people: list[tuple[str, datetime]], now: datetime
     return sales
 
 
-def _order(sale: Sale, *, external_id: str, kind: str, at: datetime, subscription: str = "") -> NormalizedOrder:
-    customer = NormalizedCustomer(
-        external_id=f"cus_{sale.visitor}", email=sale.email, visitor_ref="", source_updated_at=at
-    )
-    return NormalizedOrder(
-        external_id=external_id,
-        status="paid",
-        kind=kind,
-        currency=sale.currency,
-        amount_minor=sale.amount,
-        tax_minor=0,
-        refunded_minor=0,
-        placed_at=at,
-        paid_at=at,
-        visitor_ref=sale.visitor if sale.match == "metadata" and kind != "renewal" else "",
-        customer=customer if sale.match != "none" else None,
-        subscription_external_id=subscription,
-        source_updated_at=at,
-    )
+PERIODS = {"monthly": timedelta(days=30), "annual": timedelta(days=365)}
+# (newest one-time sales of a processor first, share refunded in percent): a partial refund and two full ones.
+REFUNDS = [(1, 50), (4, 100), (9, 100)]
+
+
+def _demo_sales(sales: list[Sale], now: datetime) -> list[tuple[str, DemoSale]]:
+    """Each sale as its processor's package renders it: a subscription with the renewal it has had, a
+    refund of some one-time sales. Without a visitor id in the checkout, a sale is found by its email
+    (identify() bound it) or not at all (an email no visitor gave)."""
+    refunds = {}
+    for processor in {sale.processor for sale in sales}:
+        newest = sorted((s for s in sales if s.processor == processor and s.plan == "one_time"), key=lambda s: s.at)[
+            ::-1
+        ]
+        for index, share in REFUNDS:
+            if index < len(newest):
+                sale = newest[index]
+                at = sale.at + min(timedelta(days=2), (now - sale.at) / 2)
+                refunds[id(sale)] = DemoRefund(amount_minor=sale.amount * share // 100, at=at)
+    rendered = []
+    for n, sale in enumerate(sales):
+        period = PERIODS.get(sale.plan)
+        renewal = sale.at + period if period else None
+        rendered.append(
+            (
+                sale.processor,
+                DemoSale(
+                    ref=f"{n}",
+                    currency=sale.currency,
+                    amount_minor=sale.amount,
+                    at=sale.at,
+                    email=sale.email if sale.match != "none" else f"guest{n}@customers.test",
+                    visitor_ref=sale.visitor if sale.match == "metadata" else "",
+                    period=period,
+                    renewals=(renewal,) if renewal and renewal < now else (),
+                    refund=refunds.get(id(sale)),
+                ),
+            )
+        )
+    return rendered
 
 
 def seed_demo_month(*, workspace: Workspace) -> None:
@@ -136,77 +156,10 @@ def seed_demo_month(*, workspace: Workspace) -> None:
     for sale in sales:
         if sale.match == "email":  # identify() on the signup form
             identity_bind(workspace_id=workspace.pk, visitor_id=sale.visitor, email=sale.email, now=sale.at)
-    for n, sale in enumerate(sales):
-        connection = connections[sale.processor]
-        # Sales from before the connection was made came in with its backfill, later ones by webhook.
-        via = FirstSeenVia.POLL if sale.at < connection.created_at else FirstSeenVia.WEBHOOK
-        if sale.plan == "one_time":
-            order_upsert(
-                connection=connection,
-                order=_order(sale, external_id=f"demo_ord_{n}", kind="one_time", at=sale.at),
-                via=via,
-            )
-            continue
-        sub_id = f"demo_sub_{n}"
-        period = timedelta(days=30 if sale.plan == "monthly" else 365)
-        renewed = sale.at + period < now
-        subscription_upsert(
-            connection=connection,
-            subscription=NormalizedSubscription(
-                external_id=sub_id,
-                status="active",
-                customer=None,
-                current_period_end=sale.at + period * (2 if renewed else 1),
-                cancel_at_period_end=False,
-                canceled_at=None,
-                ended_at=None,
-                started_at=sale.at,
-                visitor_ref=sale.visitor if sale.match == "metadata" else "",
-                source_updated_at=sale.at,
-            ),
-        )
-        order_upsert(
-            connection=connection,
-            order=_order(
-                sale, external_id=f"demo_ord_{n}", kind="subscription_create", at=sale.at, subscription=sub_id
-            ),
-            via=via,
-        )
-        if renewed:
-            order_upsert(
-                connection=connection,
-                order=_order(
-                    sale, external_id=f"demo_ord_{n}_r1", kind="renewal", at=sale.at + period, subscription=sub_id
-                ),
-                via=FirstSeenVia.POLL,
-            )
-    for connection in connections.values():
-        _refunds(connection, now)
-        demo_history(connection=connection, now=now)
+    received = {key: [] for key in connections}
+    for processor, sale in _demo_sales(sales, now):
+        demo_sale_deliver(connection=connections[processor], sale=sale, received=received[processor])
+    for key, connection in connections.items():
+        demo_history(connection=connection, now=now, received=received[key])
     visitor_sets_sync(workspace=workspace)  # the periodic fold, twice: see attribution/services/visitors.py
     visitor_sets_sync(workspace=workspace)
-
-
-# (newest one-time sales first, share refunded in percent): a partial refund and two full ones.
-REFUNDS = [(1, 50), (4, 100), (9, 100)]
-
-
-def _refunds(connection: ProcessorConnection, now: datetime) -> None:
-    sales = list(Order.objects.filter(connection=connection, kind="one_time").order_by("-placed_at")[:10])
-    for index, share in REFUNDS:
-        if index >= len(sales):
-            continue
-        order = sales[index]
-        refunded_at = order.placed_at + min(timedelta(days=2), (now - order.placed_at) / 2)
-        refund_upsert(
-            connection=connection,
-            refund=NormalizedRefund(
-                external_id=f"demo_re_{order.external_id}",
-                order_external_id=order.external_id,
-                status="succeeded",
-                amount_minor=order.amount_minor * share // 100,
-                currency=order.currency,
-                refunded_at=refunded_at,
-                source_updated_at=refunded_at,
-            ),
-        )

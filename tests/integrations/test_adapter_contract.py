@@ -2,17 +2,23 @@
 (tests/integrations/kits/<key>.py) brings signing, headers, tolerance, payloads and a fake list API."""
 
 import datetime as dt
+import json
 
 import pytest
 import time_machine
 from django.template.loader import get_template
 
+from integrations.models import Order
 from integrations.processors.base import ProcessorAdapter, Repair
+from integrations.processors.demo import DemoRefund, DemoSale
 from integrations.processors.errors import ProcessorRejected, SignatureInvalid, SignatureStale
 from integrations.processors.options import ConnectionOption
 from integrations.processors.registry import ADAPTERS
 from integrations.processors.types import ConnectionCredentials, OrderChange, ParsedEvent, SubscriptionChange
+from integrations.services.ledger import change_apply
+from tests.factories.integrations import ProcessorConnectionFactory
 from tests.integrations.kits import kit
+from trackrev.common.emails import email_digest
 
 NOW = dt.datetime(2026, 9, 3, 14, 22, 6, tzinfo=dt.UTC)
 MARGIN = dt.timedelta(seconds=2)
@@ -168,3 +174,43 @@ def test_a_bad_token_is_rejected_with_its_status(case):
     with kit.fake_api("tok", 0, NOW) as (base_url, _), pytest.raises(ProcessorRejected) as error:
         api_adapter(case, base_url, "wrong").check_credentials()
     assert error.value.status_code == 401
+
+
+@pytest.mark.django_db
+def test_the_demo_shops_sales_come_through_the_adapters_own_parser_into_the_ledger(case):
+    """`make run`'s demo: what a processor's package renders for a sale maps, through its real parser, to
+    the rows a real account would have: a subscription with its first payment and a renewal, matched to
+    the signup visitor, a refund of the first payment; a one-time sale with no visitor id, found by email."""
+    adapter, _, _ = case
+    connection = ProcessorConnectionFactory(processor=adapter.key)
+    month = dt.timedelta(days=30)
+    subscribed = DemoSale(
+        ref="7",
+        currency="EUR",
+        amount_minor=2900,
+        at=NOW,
+        email="ana@customers.test",
+        visitor_ref="v_demo",
+        period=month,
+        renewals=(NOW + month,),
+        refund=DemoRefund(amount_minor=1450, at=NOW + dt.timedelta(days=1)),
+    )
+    bought = DemoSale(
+        ref="8", currency="JPY", amount_minor=4900, at=NOW, email="ken@customers.test", visitor_ref="", period=None
+    )
+    for sale in (subscribed, bought):
+        for delivery in adapter.demo_deliveries(sale):
+            assert adapter.handles(adapter.event_type(payload=json.loads(delivery.body)))
+            for change in adapter.parse_event(body=delivery.body, headers=delivery.headers).changes:
+                change_apply(connection=connection, change=change)
+
+    first, renewal = Order.objects.filter(currency="EUR").order_by("placed_at")
+    single = Order.objects.get(currency="JPY")
+    assert [(o.kind, o.currency, o.amount_minor) for o in (first, renewal)] == [
+        ("subscription_create", "EUR", 2900),
+        ("renewal", "EUR", 2900),
+    ]
+    assert {(o.visitor_id, o.subscription.status) for o in (first, renewal)} == {("v_demo", "active")}
+    assert (first.refunded_minor, first.status, renewal.refunded_minor) == (1450, "partially_refunded", 0)
+    assert (single.kind, single.currency, single.amount_minor, single.visitor_id) == ("one_time", "JPY", 4900, "")
+    assert single.customer_email_digest == email_digest("ken@customers.test")

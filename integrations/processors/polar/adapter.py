@@ -7,7 +7,7 @@ from datetime import datetime
 from integrations.processors.base import ProcessorAdapter, Repair
 from integrations.processors.errors import Failure, PayloadInvalid, ProcessorRejected, SignatureInvalid
 from integrations.processors.options import ConnectionOption
-from integrations.processors.polar import mapping
+from integrations.processors.polar import demo, mapping
 from integrations.processors.polar.signature import STANDARD_WEBHOOKS_HEADERS, standard_webhooks_verify
 from integrations.processors.signing import b64decode_strict
 from integrations.processors.types import (
@@ -82,6 +82,7 @@ class PolarAdapter(ProcessorAdapter):
     # The order list has no "modified since" filter, and a subscription can end in a state with no date the
     # list filters on (polar.md §4).
     repairs = frozenset({Repair.PENDING_ORDERS, Repair.UNLISTED_SUBSCRIPTIONS})
+    demo_deliveries = staticmethod(demo.deliveries)
 
     def verify_signature(self, *, body: bytes, headers: Mapping[str, str]) -> None:
         if not self.creds.webhook_secret:
