@@ -30,8 +30,10 @@ class Kit:
     # serving `orders` orders created after `since` (the second page answered once with 429 when
     # `throttle`): yields (base URL, the served order objects).
     fake_api: Callable[..., contextlib.AbstractContextManager]
-    # A served order object → its order's external id, and → a delivery of the order event.
+    # A served order object → its order's external id; → its net revenue as the processor's API states
+    # it (currency, minor units); and → a delivery of the order event.
     order_id: Callable[[dict], str]
+    native_amount: Callable[[dict], tuple[str, int]]
     as_event: Callable[[dict], dict]
     # (token, started) → a context manager of a fake serving one open subscription started then, due to
     # end at its period's end: yields (base URL, the subscription object); and → a delivery of it.

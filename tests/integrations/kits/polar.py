@@ -35,6 +35,7 @@ KIT = Kit(
     unused_event_type="benefit_grant.created",
     fake_api=fake_api,
     order_id=lambda data: data["id"],
+    native_amount=lambda data: (data["currency"].upper(), data["net_amount"]),
     as_event=lambda data: {**polar.payload("order_created_purchase"), "data": data},
     subscription_api=subscription_api,
     as_subscription_event=lambda data: {**polar.payload("subscription_updated_revoked"), "data": data},
