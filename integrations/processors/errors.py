@@ -8,7 +8,7 @@ class Failure(StrEnum):
 
     TOKEN_REJECTED = "Token rejected: check that it is valid and not expired."  # noqa: S105 (a message)
     PERMISSION_MISSING = "Permission missing: give the token the read scopes listed in the setup steps."
-    NOT_FOUND = "Not found: check the API base URL and the organization id."
+    NOT_FOUND = "Not found: check the API base URL, and the account or store id if the connection names one."
     REQUEST_REFUSED = "Request refused by the processor."
     RATE_LIMITED = "Rate limited by the processor: the next sync continues."
     UNREACHABLE = "Processor unreachable: check the API base URL, or try again if the processor is down."
