@@ -53,10 +53,10 @@ def offered(html: str) -> list[str]:
 def test_pages_offer_exactly_the_processors_with_an_adapter(owner_client):
     integrations, overview = page(owner_client), owner_client.get("/app/").content.decode()
 
-    assert offered(integrations) == list(ADAPTERS) == ["polar"]
-    assert re.findall(r'action="/app/integrations/(\w+)/', integrations) == ["polar"]
-    assert "Stripe, Paddle and Lemon Squeezy: coming soon" in integrations
-    assert "Connect a processor</a> (Polar; Stripe, Paddle and Lemon Squeezy coming soon)" in overview
+    assert offered(integrations) == list(ADAPTERS) == ["polar", "paddle"]
+    assert re.findall(r'action="/app/integrations/(\w+)/', integrations) == ["polar", "paddle"]
+    assert "Stripe and Lemon Squeezy: coming soon" in integrations
+    assert "Connect a processor</a> (Polar or Paddle; Stripe and Lemon Squeezy coming soon)" in overview
 
 
 def test_a_new_adapter_is_offered_everywhere_by_itself(owner_client, monkeypatch):
@@ -66,9 +66,9 @@ def test_a_new_adapter_is_offered_everywhere_by_itself(owner_client, monkeypatch
 
     integrations, overview = page(owner_client), owner_client.get("/app/").content.decode()
 
-    assert offered(integrations) == ["polar", "stripe"]
-    assert "Step 3 · Connect Stripe" in integrations and "Paddle and Lemon Squeezy: coming soon" in integrations
-    assert "Connect a processor</a> (Polar or Stripe; Paddle and Lemon Squeezy coming soon)" in overview
+    assert offered(integrations) == ["polar", "paddle", "stripe"]
+    assert "Step 3 · Connect Stripe" in integrations and "Lemon Squeezy: coming soon" in integrations
+    assert "Connect a processor</a> (Polar, Paddle or Stripe; Lemon Squeezy coming soon)" in overview
 
 
 def test_connect_with_the_form_then_test_reports_success(owner_client, workspace, fake):
