@@ -19,16 +19,19 @@ def paddle_verify(*, body: bytes, headers: Mapping[str, str], secret: str, now: 
     header = headers.get(SIGNATURE_HEADER)
     if not header or not secret:
         raise SignatureInvalid("missing Paddle-Signature header or secret")
-    stamps, signatures = [], []
+    stamp, signatures = None, []
     for pair in header.split(";"):
         key, equals, value = pair.partition("=")
         if key == "ts" and equals:
-            stamps.append(value)
+            stamp = value  # the last one, as the SDK reads it
         elif key == "h1" and equals:
             signatures.append(value.encode())
-    if len(stamps) != 1 or not stamps[0].isascii() or not stamps[0].isdigit():
-        raise SignatureInvalid("Paddle-Signature needs exactly one ts, in whole seconds")
-    stamp = int(stamps[0])  # signed as a number, as the SDK signs it: "0170…" is "170…"
+        # Any other key is skipped (the SDK refuses the header): a scheme Paddle adds beside h1 must not
+        # turn away deliveries that carry a good h1.
+    try:
+        stamp = int(stamp)  # signed as this number, as the SDK signs it: "+0170…" is "170…"
+    except (TypeError, ValueError) as exc:
+        raise SignatureInvalid("Paddle-Signature has no ts in whole seconds") from exc
     timestamp_check(timestamp=stamp, now=now, tolerance=TOLERANCE_SECONDS)
     try:
         body.decode()
