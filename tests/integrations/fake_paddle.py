@@ -51,13 +51,15 @@ class FakePaddle(FakeApi):
         customer = customer or self.add_customer(email=f"buyer{len(self.transactions)}@example.com")
         data = payload("transaction.completed")["data"]
         data.update(
-            id=self._id("transactions"),
-            customer_id=customer["id"],
-            subscription_id=None,
-            created_at=iso(updated_at - dt.timedelta(minutes=2)),
-            billed_at=iso(updated_at - dt.timedelta(seconds=2)),
-            updated_at=iso(updated_at),
-            **fields,
+            {
+                "id": self._id("transactions"),
+                "customer_id": customer["id"],
+                "subscription_id": None,
+                "created_at": iso(updated_at - dt.timedelta(minutes=2)),
+                "billed_at": iso(updated_at - dt.timedelta(seconds=2)),
+                "updated_at": iso(updated_at),
+                **fields,
+            }
         )
         self.transactions.append(data)
         return data
@@ -66,12 +68,14 @@ class FakePaddle(FakeApi):
         data = payload("subscription.activated")["data"]
         period_end = started_at + dt.timedelta(days=30)
         data.update(
-            id=self._id("subscriptions"),
-            created_at=iso(started_at),
-            started_at=iso(started_at),
-            updated_at=iso(started_at),
-            current_billing_period={"starts_at": iso(started_at), "ends_at": iso(period_end)},
-            **fields,
+            {
+                "id": self._id("subscriptions"),
+                "created_at": iso(started_at),
+                "started_at": iso(started_at),
+                "updated_at": iso(started_at),
+                "current_billing_period": {"starts_at": iso(started_at), "ends_at": iso(period_end)},
+                **fields,
+            }
         )
         self.data["subscriptions"].append(data)
         return data
@@ -80,16 +84,18 @@ class FakePaddle(FakeApi):
         data = payload("adjustment.updated")["data"]
         net, tax = int(transaction["details"]["totals"]["subtotal"]), int(transaction["details"]["totals"]["tax"])
         data.update(
-            id=self._id("adjustments"),
-            transaction_id=transaction["id"],
-            subscription_id=transaction["subscription_id"],
-            customer_id=transaction["customer_id"],
-            type="full",
-            items=[],
-            totals={**data["totals"], "subtotal": str(net), "tax": str(tax), "total": str(net + tax)},
-            created_at=iso(created_at),
-            updated_at=iso(created_at + dt.timedelta(minutes=5)),
-            **fields,
+            {
+                "id": self._id("adjustments"),
+                "transaction_id": transaction["id"],
+                "subscription_id": transaction["subscription_id"],
+                "customer_id": transaction["customer_id"],
+                "type": "full",
+                "items": [],
+                "totals": {**data["totals"], "subtotal": str(net), "tax": str(tax), "total": str(net + tax)},
+                "created_at": iso(created_at),
+                "updated_at": iso(created_at + dt.timedelta(minutes=5)),
+                **fields,
+            }
         )
         self.data["adjustments"].append(data)
         return data

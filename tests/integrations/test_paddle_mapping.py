@@ -154,7 +154,7 @@ def test_paid_at_the_same_instant_as_completed_is_the_earlier_stage(connection):
     stamp = payload("transaction.completed")["data"]["updated_at"]
     apply(connection, payload("transaction.completed"))
     apply(connection, payload("transaction.paid", updated_at=stamp))
-    assert order().status == "paid"
+    assert (order().status, order().subscription_external_id) == ("paid", SUBSCRIPTION)
 
 
 def test_revenue_counts_at_completed_not_at_paid(connection):
