@@ -24,13 +24,16 @@ def _error(code: str, detail: str) -> dict:
 
 class FakePaddle(FakeApi):
     not_found = _error("not_found", "Entity not found")
-    unauthorized = _error("authentication_malformed", "Authentication header included, but incorrectly formatted")
+    # A wrong or revoked key: 403, like a missing permission, told apart by the code.
+    unauthorized = _error("invalid_token", "Invalid or revoked API key.")
+    unauthorized_status = 403
 
     def __init__(self, *, token: str):
         super().__init__(token=token)
         self.retry_after = "3"
         self.data: dict[str, list[dict]] = {resource: [] for resource in RESOURCES}
         self._ids = itertools.count(1)
+        self.forbidden: set[str] = set()  # resources the key has no permission for
 
     @property
     def transactions(self) -> list[dict]:
@@ -113,6 +116,8 @@ class FakePaddle(FakeApi):
             return 400, _error("invalid_version", "Paddle-Version header missing"), {}
         if not path or path[0] not in RESOURCES or len(path) > 2:
             return 404, self.not_found, {}
+        if path[0] in self.forbidden:
+            return 403, _error("forbidden", "You aren't permitted to perform this request."), {}
         first = {key: values[0] for key, values in query.items()}
         includes = set(filter(None, first.get("include", "").split(",")))
         if len(path) == 2:

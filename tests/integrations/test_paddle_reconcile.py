@@ -184,3 +184,10 @@ def test_a_bad_token_fails_the_run_clearly(fake, connection):
     run = reconcile(connection)
     assert run.status == "failed"
     assert "Token rejected" in run.last_error
+
+
+def test_a_key_missing_a_permission_is_told_apart_from_a_bad_one(fake, connection):
+    fake.forbidden.add("adjustments")
+    run = reconcile(connection)
+    assert run.status == "failed"
+    assert "Permission missing" in run.last_error

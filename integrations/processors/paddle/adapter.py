@@ -6,6 +6,8 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlparse
 
+import requests
+
 from integrations.processors.base import ProcessorAdapter, Repair
 from integrations.processors.errors import Failure, PayloadInvalid, ProcessorRejected
 from integrations.processors.http import HttpClient
@@ -30,6 +32,7 @@ OPEN_SUBSCRIPTION_STATUSES = ("active", "past_due", "paused", "trialing")
 # Adjustments can be filtered on neither date: they are read newest first, back to those created this long
 # before the window, since a refund Paddle approves inside the window may have been asked for days before.
 REFUND_REVIEW = timedelta(days=14)
+KEY_REFUSED = frozenset({"invalid_token", "authentication_missing", "authentication_malformed"})
 
 
 def _readable(parse):
@@ -48,6 +51,16 @@ def _created_before(item: dict, moment: datetime) -> bool:
     except PayloadInvalid:  # the page counts it as unreadable
         return False
     return created is not None and created < moment
+
+
+def _rejection(response: requests.Response) -> Failure | None:
+    """Paddle refuses a wrong or revoked key with 403 `invalid_token`, as it refuses a missing permission
+    (403 `forbidden`): its error code tells them apart."""
+    try:
+        error = response.json().get("error") or {}
+    except (ValueError, AttributeError):
+        return None
+    return Failure.TOKEN_REJECTED if isinstance(error, dict) and error.get("code") in KEY_REFUSED else None
 
 
 def _stamp(value: datetime) -> str:
@@ -80,7 +93,7 @@ class PaddleAdapter(ProcessorAdapter):
     repairs = frozenset({Repair.UNLISTED_SUBSCRIPTIONS})
 
     def http_client(self, **options) -> HttpClient:
-        return super().http_client(headers={"Paddle-Version": "1"}, **options)
+        return super().http_client(headers={"Paddle-Version": "1"}, rejection=_rejection, **options)
 
     def verify_signature(self, *, body: bytes, headers: Mapping[str, str]) -> None:
         paddle_verify(body=body, headers=headers, secret=self.creds.webhook_secret, now=self.clock())

@@ -46,4 +46,5 @@ KIT = Kit(
     subscription_api=subscription_api,
     as_subscription_event=lambda data: {**paddle.payload("subscription.updated"), "data": data},
     encode=paddle.encode,
+    bad_token_status=403,  # `invalid_token`: Paddle refuses a wrong key as it refuses a missing permission
 )
