@@ -29,16 +29,20 @@ class HttpClient:
         session: requests.Session | None = None,
         headers: dict[str, str] | None = None,
         retryable: Callable[[requests.Response], bool] | None = None,
+        rejection: Callable[[requests.Response], Failure | None] | None = None,
     ):
         """`headers`: what the processor's API asks for besides the token (a version, a media type);
         `retryable`: the processor's own word on whether a failed request may be retried (a header of
-        its answer), asked before any retry; by default every RETRY_STATUSES answer is retried."""
+        its answer), asked before any retry; by default every RETRY_STATUSES answer is retried;
+        `rejection`: the processor's own word on what a refusal means (an error code in its answer, read
+        there and never passed on), where its status code says too little; by default REJECTIONS."""
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.max_attempts = max_attempts
         self.sleep = sleep
         self.session = session or requests.Session()
         self.retryable = retryable or (lambda response: True)
+        self.rejection = rejection or (lambda response: None)
         self.session.headers.update(
             {"Authorization": f"Bearer {token}", "Accept": "application/json", **(headers or {})}
         )
@@ -69,7 +73,7 @@ class HttpClient:
                 logger.debug("processor %s answered %s: %.500r", url, response.status_code, response.text)
                 raise ProcessorRejected(
                     f"{url} answered {response.status_code}",
-                    failure=self._rejection(response.status_code),
+                    failure=self.rejection(response) or self._rejection(response.status_code),
                     status_code=response.status_code,
                 )
             try:

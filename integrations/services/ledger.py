@@ -389,16 +389,33 @@ def refund_upsert(*, connection: ProcessorConnection, refund: NormalizedRefund) 
         external_id=refund.external_id,
         defaults={**values, "workspace_id": connection.workspace_id},
     )
+    counted_before = 0 if created else _refund_counted(obj)
     if not created and (refund.source_updated_at < obj.source_updated_at or not _assign(obj, values)):
         return UpsertResult(obj)
     obj.save()
     if order is not None:
-        order.refunded_minor = _refunded_total(order, order.refunded_minor)
-        order.status = _order_status(order.status, amount_minor=order.amount_minor, refunded_minor=order.refunded_minor)
-        order_fx_apply(order)
-        order.save(update_fields=["refunded_minor", "status", "refunded_usd_minor", "amount_usd_minor", "updated_at"])
+        _order_refunds_apply(order, given_back=counted_before - _refund_counted(obj))
         order_consumers_notify(order_id=order.pk)
     return UpsertResult(obj, created=created, changed=True)
+
+
+def _refund_counted(refund: Refund) -> int:
+    return refund.amount_minor if refund.status == RefundStatus.SUCCEEDED else 0
+
+
+def _order_refunds_apply(order: Order, *, given_back: int) -> None:
+    """The order's refunded total and status after one of its refunds changed. The total never falls below
+    what its refunds add up to, nor below what the order itself reported (which may count refunds we never
+    saw), except by what a refund gives back: one that reverses another (a chargeback the merchant won, a
+    negative amount) or one that stopped counting."""
+    if given_back > 0:
+        order.refunded_minor = max(order.refunded_minor - given_back, 0)
+        if order.status in PAID_ORDER_STATUSES:
+            order.status = OrderStatus.PAID  # derived again below from what is still refunded
+    order.refunded_minor = max(_refunded_total(order, order.refunded_minor), 0)
+    order.status = _order_status(order.status, amount_minor=order.amount_minor, refunded_minor=order.refunded_minor)
+    order_fx_apply(order)
+    order.save(update_fields=["refunded_minor", "status", "refunded_usd_minor", "amount_usd_minor", "updated_at"])
 
 
 def change_apply(*, connection: ProcessorConnection, change: Change, via: str = FirstSeenVia.WEBHOOK) -> UpsertResult:

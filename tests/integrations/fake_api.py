@@ -14,6 +14,7 @@ class FakeApi:
     prefix = ""  # the path of the API's base URL, e.g. "/v1"
     not_found: dict = {"detail": "Not found"}
     unauthorized: dict = {"error": "invalid_token"}
+    unauthorized_status = 401
 
     def __init__(self, *, token: str):
         self.token = token
@@ -63,7 +64,7 @@ class FakeApi:
                 url = urlparse(self.path)
                 fake.requests.append(self.path)
                 if not fake.authorized(self.headers):
-                    return self._send(401, fake.unauthorized, {})
+                    return self._send(fake.unauthorized_status, fake.unauthorized, {})
                 if not url.path.startswith(fake.prefix):
                     return self._send(404, fake.not_found, {})
                 path = [part for part in url.path.removeprefix(fake.prefix).split("/") if part]

@@ -11,7 +11,7 @@ from django.template.loader import get_template
 from integrations.models import Order
 from integrations.processors.base import ProcessorAdapter, Repair
 from integrations.processors.demo import DemoRefund, DemoSale
-from integrations.processors.errors import ProcessorRejected, SignatureInvalid, SignatureStale
+from integrations.processors.errors import Failure, ProcessorRejected, SignatureInvalid, SignatureStale
 from integrations.processors.options import ConnectionOption
 from integrations.processors.registry import ADAPTERS
 from integrations.processors.types import ConnectionCredentials, OrderChange, ParsedEvent, SubscriptionChange
@@ -170,10 +170,11 @@ def test_fetch_subscription_matches_the_listing_and_the_webhook_mapping(case):
 
 
 def test_a_bad_token_is_rejected_with_its_status(case):
+    """Told to the user as a rejected token, whatever status the processor says it with."""
     _, kit, _ = case
     with kit.fake_api("tok", 0, NOW) as (base_url, _), pytest.raises(ProcessorRejected) as error:
         api_adapter(case, base_url, "wrong").check_credentials()
-    assert error.value.status_code == 401
+    assert (error.value.status_code, error.value.failure) == (kit.bad_token_status, Failure.TOKEN_REJECTED)
 
 
 @pytest.mark.django_db

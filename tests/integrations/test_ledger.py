@@ -342,6 +342,18 @@ def test_an_email_match_stays_until_a_stronger_match_appears(connection, notifie
     assert match(order.external_id) == ("v_signup", MatchedBy.SUBSCRIPTION)
 
 
+def test_a_refund_that_stops_counting_gives_its_amount_back(connection):
+    """A refund that left `succeeded` (or one reversing another, a negative amount) lowers what the order
+    reports as refunded, which otherwise never falls."""
+    apply(connection, payload("order_created_purchase"))
+    apply(connection, payload("refund_created"))
+    assert (Order.objects.get().refunded_minor, Order.objects.get().status) == (4410, "refunded")
+
+    apply(connection, payload("refund_created", status="canceled", modified_at="2026-09-11T08:00:00.000000Z"))
+
+    assert (Order.objects.get().refunded_minor, Order.objects.get().status) == (0, "paid")
+
+
 def test_refund_notifies_the_consumers_of_its_order(connection, notified):
     apply(connection, payload("order_created_purchase"))
     assert notified(connection, payload("refund_created")) == [Order.objects.get().pk]

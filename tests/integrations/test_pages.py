@@ -53,6 +53,20 @@ def test_page_shows_the_three_steps(owner_client, workspace, settings):
     assert "<script>" not in html and "style=" not in html  # CSP: no inline code
 
 
+def test_paddles_steps_list_its_permissions_events_and_webhook_url(owner_client, workspace, settings):
+    settings.TRACKREV_PUBLIC_URL = "https://trackrev.example"
+    html = page(owner_client, "paddle")
+    assert "Step 2 · Pass the visitor id to your Paddle checkout" in html
+    assert "customData: {trackrev_visitor_id: window.trackrev.visitorId()}" in html and "custom_data" in html
+    assert "Step 3 · Connect Paddle" in html
+    for scope in ADAPTERS["paddle"].token_scopes:
+        assert f"<code>{scope}</code>" in html
+    assert f"https://trackrev.example/webhooks/paddle/{workspace.public_id}" in html
+    events = re.search(r'<pre class="snippet" id="paddle-events">(.*?)</pre>', html, re.S).group(1)
+    assert events.split() == list(ADAPTERS["paddle"].webhook_events)
+    assert 'data-copy="paddle-checkout-snippet"' in html and "pdl_ntfset_" in html
+
+
 def offered(html: str) -> list[str]:
     return re.findall(r'data-processor="([^"]+)"', html)
 

@@ -40,6 +40,8 @@ class Kit:
     subscription_api: Callable[..., contextlib.AbstractContextManager]
     as_subscription_event: Callable[[dict], dict]
     encode: Callable[[dict], bytes]
+    # The status the processor refuses a wrong token with (its error code may say the rest).
+    bad_token_status: int = 401
 
 
 def kit(key: str) -> Kit:
