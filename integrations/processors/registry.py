@@ -1,11 +1,13 @@
 """The explicit adapter registry: processor key → adapter class (no import-time self-registration)."""
 
 from integrations.processors.base import ProcessorAdapter
+from integrations.processors.lemonsqueezy.adapter import LemonSqueezyAdapter
 from integrations.processors.polar.adapter import PolarAdapter
 from integrations.processors.types import ConnectionCredentials
 
 ADAPTERS: dict[str, type[ProcessorAdapter]] = {
     PolarAdapter.key: PolarAdapter,
+    LemonSqueezyAdapter.key: LemonSqueezyAdapter,
 }
 
 
