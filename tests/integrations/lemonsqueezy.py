@@ -1,4 +1,4 @@
-"""Lemon Squeezy payloads shaped like shared/reference/stripe-paddle-lemonsqueezy.md §5.5–5.6 and the
+"""Lemon Squeezy payloads shaped like shared/reference/stripe-paddle-lemonsqueezy.md §5.5-5.6 and the
 lemonsqueezy.js types (full resources, as webhooks and the REST API send them), and signing exactly as
 Lemon Squeezy signs: `X-Signature` = hex HMAC-SHA256 of the raw body under the webhook's signing secret."""
 
