@@ -29,9 +29,7 @@ OPENSSL_SIGNATURE = "2f46e62512b66414ceaecc93a37cc87048cb9f838b9e917bf78161b7a81
 
 
 def adapter(secret: str = SECRET) -> LemonSqueezyAdapter:
-    return LemonSqueezyAdapter(
-        ConnectionCredentials(api_token="", webhook_secret=secret, api_base_url="", options={})
-    )
+    return LemonSqueezyAdapter(ConnectionCredentials(api_token="", webhook_secret=secret, api_base_url="", options={}))
 
 
 @pytest.mark.parametrize(

@@ -131,8 +131,11 @@ class LemonSqueezyAdapter(ProcessorAdapter):
             page += 1
 
     def list_changes(self, *, since: datetime) -> Iterator[ChangesPage]:
-        # Subscriptions first, so orders find them: every open one, then those that ended after starting
-        # in the window (older ones that ended are the UNLISTED_SUBSCRIPTIONS repair's).
+        # Orders first: here the subscription names its first order (`order_id`), which must be stored to
+        # take it; then every open subscription, and those that ended after starting in the window (older
+        # ones that ended are the UNLISTED_SUBSCRIPTIONS repair's); then the invoices, which name theirs.
+        back_to = since - REFUND_LOOKBACK
+        yield from self._pages("orders", {}, "orders", mapping.order_from, back_to=back_to)
         for status in OPEN_SUBSCRIPTION_STATUSES:
             yield from self._pages(
                 "subscriptions", {"filter[status]": status}, f"{status} subscriptions", mapping.subscription_from
@@ -142,8 +145,6 @@ class LemonSqueezyAdapter(ProcessorAdapter):
             yield from self._pages(
                 "subscriptions", params, f"{status} subscriptions", mapping.subscription_from, back_to=since
             )
-        back_to = since - REFUND_LOOKBACK
-        yield from self._pages("orders", {}, "orders", mapping.order_from, back_to=back_to)
         yield from self._pages(
             "subscription-invoices", {}, "subscription invoices", mapping.invoice_from, back_to=back_to
         )

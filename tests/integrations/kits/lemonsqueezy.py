@@ -24,8 +24,9 @@ def fake_api(token: str, orders: int, since: dt.datetime, *, throttle: bool = Fa
 def subscription_api(token: str, started: dt.datetime):
     with FakeLemonSqueezy(token=token) as fake:
         ends = lemonsqueezy.iso(started + dt.timedelta(days=30))
-        yield fake.base_url, fake.add_subscription(
-            created_at=started, status="cancelled", cancelled=True, ends_at=ends, renews_at=ends
+        yield (
+            fake.base_url,
+            fake.add_subscription(created_at=started, status="cancelled", cancelled=True, ends_at=ends, renews_at=ends),
         )
 
 
