@@ -332,9 +332,7 @@ def _first_order_link(*, connection: ProcessorConnection, subscription: Normaliz
     unlinked = Order.objects.filter(
         connection=connection, external_id=subscription.first_order_external_id, subscription_external_id=""
     )
-    return (
-        unlinked.update(subscription_external_id=subscription.external_id, kind=OrderKind.SUBSCRIPTION_CREATE) > 0
-    )
+    return unlinked.update(subscription_external_id=subscription.external_id, kind=OrderKind.SUBSCRIPTION_CREATE) > 0
 
 
 @transaction.atomic
