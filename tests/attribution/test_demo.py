@@ -13,7 +13,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from attribution.models import AttributionState, ChannelRule, Credit, DailyRollup, Identity, Touch
-from integrations.models import Order, ProcessorConnection, Refund, Subscription, SyncRun, WebhookEvent
+from integrations.models import Order, ProcessorConnection, Subscription, SyncRun, WebhookEvent
 from integrations.processors.registry import ADAPTERS
 from integrations.selectors import connection_health
 from integrations.services.reconcile import connections_reconcile_queue
@@ -44,7 +44,8 @@ def test_demo_seed_fills_a_living_dashboard(settings, broker, committed):
     assert {"EUR", "GBP", "USD"} <= set(orders.values_list("currency", flat=True))
     assert set(orders.values_list("matched_by", flat=True)) == {"metadata", "subscription", "email", "none"}
     assert Identity.objects.filter(workspace=workspace).exists()
-    assert Refund.objects.filter(workspace=workspace).count() == 3 * len(ADAPTERS)  # three on each processor
+    # Three refunded sales on each processor (refund rows where its API has them, else the order's total).
+    assert orders.filter(refunded_minor__gt=0).count() == 3 * len(ADAPTERS)
     assert orders.filter(refunded_minor__gt=0, refunded_minor__lt=F("amount_minor")).exists()  # a partial one
     assert Subscription.objects.filter(workspace=workspace, current_period_end__gt=timezone.now()).exists()
     assert not orders.filter(amount_usd_minor__isnull=True).exists()  # FX rates from the bundled ECB history

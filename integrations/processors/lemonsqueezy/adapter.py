@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from integrations.processors.base import ProcessorAdapter, Repair
 from integrations.processors.errors import Failure, PayloadInvalid, ProcessorRejected, SignatureInvalid
 from integrations.processors.http import HttpClient
-from integrations.processors.lemonsqueezy import mapping
+from integrations.processors.lemonsqueezy import demo, mapping
 from integrations.processors.options import ConnectionOption
 from integrations.processors.signing import constant_time_equal, hmac_sha256, sha256_hex
 from integrations.processors.types import (
@@ -76,6 +76,7 @@ class LemonSqueezyAdapter(ProcessorAdapter):
     # Subscriptions that ended long after they started leave the open lists with no date to find them by,
     # and an invoice can stay pending longer than the lists look back.
     repairs = frozenset({Repair.PENDING_ORDERS, Repair.UNLISTED_SUBSCRIPTIONS})
+    demo_deliveries = staticmethod(demo.deliveries)
 
     def http_client(self, **options) -> HttpClient:
         return super().http_client(headers={"Accept": "application/vnd.api+json"}, **options)

@@ -45,6 +45,11 @@ KIT = Kit(
     unused_event_type="license_key_created",
     fake_api=fake_api,
     order_id=lambda data: data["id"],
+    # As the API states it: the subtotal less its discounts (the mapping reads `total - tax`, the same here).
+    native_amount=lambda data: (
+        data["attributes"]["currency"],
+        data["attributes"]["subtotal"] - data["attributes"]["discount_total"],
+    ),
     as_event=_event("order_created"),
     subscription_api=subscription_api,
     as_subscription_event=_event("subscription_cancelled"),
