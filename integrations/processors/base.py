@@ -107,8 +107,8 @@ class ProcessorAdapter(ABC):
 
     @abstractmethod
     def list_changes(self, *, since: datetime) -> Iterator[ChangesPage]:
-        """Pages of orders, subscriptions and refunds changed since `since` (the reconcile poll),
-        subscriptions first.
+        """Pages of orders, subscriptions and refunds changed since `since` (the reconcile poll), each
+        object after those it names: subscriptions first, unless they name their first order.
 
         The pages also hold every open subscription (any status outside the ledger's
         TERMINAL_SUBSCRIPTION_STATUSES) in its current state, however long ago it last changed, so that

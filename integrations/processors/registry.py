@@ -1,6 +1,7 @@
 """The explicit adapter registry: processor key → adapter class (no import-time self-registration)."""
 
 from integrations.processors.base import ProcessorAdapter
+from integrations.processors.lemonsqueezy.adapter import LemonSqueezyAdapter
 from integrations.processors.paddle.adapter import PaddleAdapter
 from integrations.processors.polar.adapter import PolarAdapter
 from integrations.processors.types import ConnectionCredentials
@@ -8,6 +9,7 @@ from integrations.processors.types import ConnectionCredentials
 ADAPTERS: dict[str, type[ProcessorAdapter]] = {
     PolarAdapter.key: PolarAdapter,
     PaddleAdapter.key: PaddleAdapter,
+    LemonSqueezyAdapter.key: LemonSqueezyAdapter,
 }
 
 

@@ -47,6 +47,8 @@ class NormalizedSubscription:
     started_at: datetime | None
     visitor_ref: str
     source_updated_at: datetime
+    # Where the processor's orders do not name their subscription, the subscription names its first order.
+    first_order_external_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from integrations.models import (
     FirstSeenVia,
     MatchedBy,
     Order,
+    OrderKind,
     OrderStatus,
     ProcessorConnection,
     Refund,
@@ -258,14 +259,18 @@ def _order_values(order: NormalizedOrder, customer: Customer | None) -> dict:
 def _order_apply(obj: Order, *, order: NormalizedOrder, customer: Customer | None, created: bool) -> bool:
     """Take the incoming state and what follows from it (refunds, subscription, match, USD); saves the row
     and says so when anything changed."""
-    changed = _assign(obj, _order_values(order, customer))
+    values = _order_values(order, customer)
+    if not order.subscription_external_id and obj.subscription_external_id:
+        # Named by its subscription (see _first_order_link): a state of the order that names none keeps it.
+        del values["subscription_external_id"], values["kind"]
+    changed = _assign(obj, values)
     if created:  # refunds delivered before their order
         Refund.objects.filter(
             connection_id=obj.connection_id, order_external_id=obj.external_id, order__isnull=True
         ).update(order=obj)
     subscription = (
-        Subscription.objects.filter(connection_id=obj.connection_id, external_id=order.subscription_external_id).first()
-        if order.subscription_external_id
+        Subscription.objects.filter(connection_id=obj.connection_id, external_id=obj.subscription_external_id).first()
+        if obj.subscription_external_id
         else None
     )
     refunded = _refunded_total(obj, order.refunded_minor)
@@ -318,6 +323,18 @@ def order_upsert(*, connection: ProcessorConnection, order: NormalizedOrder, via
     return UpsertResult(obj, created=created, changed=obj.pk in changed)
 
 
+def _first_order_link(*, connection: ProcessorConnection, subscription: NormalizedSubscription) -> bool:
+    """The first order a subscription names (a processor whose orders do not name their subscription)
+    takes it, and is its first sale, unless it names one already; True when it did. An order stored after
+    its subscription is linked by the subscription's next state (a webhook, or the poll's listing)."""
+    if not subscription.first_order_external_id:
+        return False
+    unlinked = Order.objects.filter(
+        connection=connection, external_id=subscription.first_order_external_id, subscription_external_id=""
+    )
+    return unlinked.update(subscription_external_id=subscription.external_id, kind=OrderKind.SUBSCRIPTION_CREATE) > 0
+
+
 @transaction.atomic
 def subscription_upsert(*, connection: ProcessorConnection, subscription: NormalizedSubscription) -> UpsertResult:
     customer, customer_moved = (
@@ -344,6 +361,7 @@ def subscription_upsert(*, connection: ProcessorConnection, subscription: Normal
         external_id=subscription.external_id,
         defaults={**values, "workspace_id": connection.workspace_id, "processor": connection.processor},
     )
+    linked = _first_order_link(connection=connection, subscription=subscription)
     if not created:
         older = subscription.source_updated_at < obj.source_updated_at
         # Same instant, different states: an ended subscription is never revived by its twin event.
@@ -354,7 +372,7 @@ def subscription_upsert(*, connection: ProcessorConnection, subscription: Normal
         )
         if older or tie_revives:  # an older state only brings a visitor id the row lacks
             values = {"visitor_id": subscription.visitor_ref} if subscription.visitor_ref and not obj.visitor_id else {}
-        if not _assign(obj, values):
+        if not _assign(obj, values) and not linked:
             orders_consumers_notify(order_ids=rematched)
             return UpsertResult(obj)
     obj.full_clean(validate_unique=False, validate_constraints=False)

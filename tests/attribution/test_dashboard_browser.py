@@ -76,9 +76,9 @@ def test_overview_switches_model_and_processor(browser, live_server):
     apply_filters(page)
     assert "processor=polar" in page.url
     assert page.input_value("#id_model") == "linear"
-    # The demo sells only through the processors that can be connected: today Polar, all of it.
-    assert page.inner_text("[data-testid=total-revenue]") == total_all
-    assert channels_table(page) == linear
+    # The demo sells through every processor that can be connected (one connection each): Polar, a part.
+    polar_total = usd(page.inner_text("[data-testid=total-revenue]"))
+    assert 0 < polar_total < usd(total_all)
     assert foreign == [] and csp_violations == []
 
 

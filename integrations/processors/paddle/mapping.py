@@ -1,6 +1,6 @@
 """Paddle Billing payloads → normalized changes. Pure functions, shared by webhooks and the reconcile poll.
 
-Field facts (shared/reference/stripe-paddle-lemonsqueezy.md §2): money is a string in the currency's lowest
+Field facts (the billing processors' reference notes §2): money is a string in the currency's lowest
 denomination, currency codes are upper case, timestamps RFC 3339. A transaction's `details.totals.subtotal`
 is before discount and tax; it carries no email (only `customer_id`, or the customer itself when listed with
 `include=customer`). Refunds and chargebacks are adjustments, booked once approved.
