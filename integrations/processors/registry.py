@@ -2,10 +2,12 @@
 
 from integrations.processors.base import ProcessorAdapter
 from integrations.processors.polar.adapter import PolarAdapter
+from integrations.processors.stripe.adapter import StripeAdapter
 from integrations.processors.types import ConnectionCredentials
 
 ADAPTERS: dict[str, type[ProcessorAdapter]] = {
     PolarAdapter.key: PolarAdapter,
+    StripeAdapter.key: StripeAdapter,
 }
 
 
