@@ -38,6 +38,7 @@ class FakeStripe(FakeApi):
     def __init__(self, *, token: str):
         super().__init__(token=token)
         self._ids = itertools.count(1)
+        self.should_retry = ""  # the `Stripe-Should-Retry` header of a failing list's 500, when set
         for name in LISTS.values():
             setattr(self, name, [])
 
@@ -114,25 +115,31 @@ class FakeStripe(FakeApi):
         invoice["lines"]["data"][0].update(invoice=invoice["id"], metadata={})
         invoice["lines"]["url"] = f"/v1/invoices/{invoice['id']}/lines"
         self.invoices.append(invoice)
+        self.add_invoice_payment(invoice)
+        if event:
+            self.add_event("invoice.paid", invoice, created + dt.timedelta(seconds=4))
+        return invoice
+
+    def add_invoice_payment(self, invoice: dict, payment_intent: str = "") -> str:
+        """`invoice` paid by `payment_intent` (a new one by default), as `/v1/invoice_payments` lists it."""
+        payment_intent = payment_intent or self.new_id("pi")
         self.invoice_payments.append(
             {
                 "id": self.new_id("inpay"),
                 "object": "invoice_payment",
                 "amount_paid": invoice["amount_paid"],
                 "amount_requested": invoice["amount_due"],
-                "created": stamp + 1,
+                "created": invoice["created"] + 1,
                 "currency": invoice["currency"],
                 "invoice": invoice["id"],
                 "is_default": True,
                 "livemode": True,
-                "payment": {"type": "payment_intent", "payment_intent": self.new_id("pi")},
+                "payment": {"type": "payment_intent", "payment_intent": payment_intent},
                 "status": "paid",
-                "status_transitions": {"canceled_at": None, "paid_at": stamp + 3},
+                "status_transitions": {"canceled_at": None, "paid_at": invoice["status_transitions"]["paid_at"]},
             }
         )
-        if event:
-            self.add_event("invoice.paid", invoice, created + dt.timedelta(seconds=4))
-        return invoice
+        return payment_intent
 
     def payment_of(self, invoice: dict) -> str:
         return next(p["payment"]["payment_intent"] for p in self.invoice_payments if p["invoice"] == invoice["id"])
@@ -184,6 +191,12 @@ class FakeStripe(FakeApi):
         return refund
 
     # --- HTTP -------------------------------------------------------------------------------------
+    def refused(self, resource: str, page: int) -> Answer | None:
+        answer = super().refused(resource, page)
+        if answer and answer[0] == 500 and self.should_retry:
+            return answer[0], answer[1], {"stripe-should-retry": self.should_retry}
+        return answer
+
     def route(self, path: list[str], query: dict, headers) -> Answer:
         if headers.get("Stripe-Version") != API_VERSION:
             return _error(400, f"this fake serves API version {API_VERSION} only")
