@@ -202,3 +202,21 @@ def test_a_subscription_that_ended_unseen_before_the_events_reach_is_asked_for_a
 
     assert (Subscription.objects.get().status, run.updated, run.status) == ("canceled", 1, "succeeded")
     assert f"/v1/subscriptions/{served['id']}" in fake.requests
+
+
+def test_states_with_one_timestamp_end_in_the_latest_events(fake, connection):
+    """A renewal's failed payment makes the subscription past due within the period that made it active again:
+    both states carry the same timestamps, so only the order of their events tells them apart. Stripe lists
+    events newest first; the poll applies them oldest first."""
+    served = fake.add_subscription(started=NOW - dt.timedelta(days=40))
+    renewed = NOW - dt.timedelta(days=1)
+    served["items"]["data"][0].update(
+        current_period_start=unix(renewed), current_period_end=unix(renewed + dt.timedelta(days=30))
+    )
+    fake.add_event("customer.subscription.updated", served, renewed + dt.timedelta(seconds=1))
+    served["status"] = "past_due"
+    fake.add_event("customer.subscription.updated", served, renewed + dt.timedelta(hours=1))
+
+    reconcile(connection)
+
+    assert Subscription.objects.get().status == "past_due"
