@@ -53,10 +53,10 @@ def offered(html: str) -> list[str]:
 def test_pages_offer_exactly_the_processors_with_an_adapter(owner_client):
     integrations, overview = page(owner_client), owner_client.get("/app/").content.decode()
 
-    assert offered(integrations) == list(ADAPTERS) == ["polar"]
-    assert re.findall(r'action="/app/integrations/(\w+)/', integrations) == ["polar"]
-    assert "Stripe, Paddle and Lemon Squeezy: coming soon" in integrations
-    assert "Connect a processor</a> (Polar; Stripe, Paddle and Lemon Squeezy coming soon)" in overview
+    assert offered(integrations) == list(ADAPTERS) == ["polar", "stripe"]
+    assert re.findall(r'action="/app/integrations/(\w+)/', integrations) == ["polar", "stripe"]
+    assert "Paddle and Lemon Squeezy: coming soon" in integrations
+    assert "Connect a processor</a> (Polar or Stripe; Paddle and Lemon Squeezy coming soon)" in overview
 
 
 def test_a_new_adapter_is_offered_everywhere_by_itself(owner_client, monkeypatch):
