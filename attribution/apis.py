@@ -23,7 +23,7 @@ from attribution.selectors.reports import (
 )
 from attribution.services.pixel import identity_bind
 from integrations.apis import OrderListApi, OrderOutputSerializer
-from integrations.models import Processor
+from integrations.processors.registry import processor_choices
 from trackrev.common.money import money_format
 from trackrev.workspaces.apis import WorkspaceApiView
 from trackrev.workspaces.serializer_fields import ApiDateField
@@ -46,7 +46,7 @@ class ReportInputSerializer(serializers.Serializer):
         help_text="Last day, inclusive; not before `start`. Default: today, or `start` if that is later.",
     )
     model = serializers.ChoiceField(choices=MODELS, required=False)
-    processor = serializers.ChoiceField(choices=Processor.choices, required=False)
+    processor = serializers.ChoiceField(choices=processor_choices(), required=False)
 
     def validate(self, attrs):
         today = workspace_today(self.context["workspace"])

@@ -5,7 +5,8 @@ from datetime import date, timedelta
 from django import forms
 
 from attribution.selectors.reports import GROUP_BY
-from integrations.models import OrderKind, OrderStatus, Processor
+from integrations.models import OrderKind, OrderStatus
+from integrations.processors.registry import processor_choices
 from trackrev.workspaces.models import AttributionModel
 
 MAX_RANGE_DAYS = 731
@@ -35,7 +36,7 @@ def _dates_check(form: forms.Form) -> None:
 
 class ReportFilterForm(forms.Form):
     model = forms.ChoiceField(choices=AttributionModel.choices, required=False)
-    processor = forms.ChoiceField(choices=[("", "All processors"), *Processor.choices], required=False)
+    processor = forms.ChoiceField(choices=lambda: [("", "All processors"), *processor_choices()], required=False)
     range = forms.ChoiceField(choices=RANGE_CHOICES, required=False, label="Period")
     start = forms.DateField(required=False, label="From (custom)", widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(required=False, label="To (custom)", widget=forms.DateInput(attrs={"type": "date"}))
@@ -63,7 +64,7 @@ class ReportFilterForm(forms.Form):
 
 
 class OrderFilterForm(forms.Form):
-    processor = forms.ChoiceField(choices=[("", "All processors"), *Processor.choices], required=False)
+    processor = forms.ChoiceField(choices=lambda: [("", "All processors"), *processor_choices()], required=False)
     kind = forms.ChoiceField(choices=[("", "All kinds"), *OrderKind.choices], required=False)
     status = forms.ChoiceField(choices=[("", "All statuses"), *OrderStatus.choices], required=False)
     channel = forms.CharField(required=False, max_length=100, help_text="Credited channel (default model).")

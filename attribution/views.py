@@ -23,7 +23,7 @@ from attribution.selectors.reports import (
     workspace_has_reports,
     workspace_today,
 )
-from integrations.models import Processor
+from integrations.processors.registry import ADAPTERS
 from trackrev.common.display import day_range_display, number_display, percent_display
 from trackrev.common.money import money_format
 from trackrev.workspaces.access import MemberRequiredMixin
@@ -31,7 +31,7 @@ from trackrev.workspaces.models import AttributionModel
 from trackrev.workspaces.views import SettingsView
 
 MODEL_LABELS = dict(AttributionModel.choices)
-PROCESSOR_LABELS = dict(Processor.choices)
+PROCESSOR_LABELS = {key: adapter.display_name for key, adapter in ADAPTERS.items()}
 GROUP_LABELS = {
     "channel": ("Channel", "channels"),
     "channel_group": ("Channel group", "channel groups"),

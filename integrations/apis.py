@@ -13,8 +13,8 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound
 from rest_framework.response import Response
 
-from integrations.models import OrderStatus, Processor, SubscriptionStatus, SyncRun
-from integrations.processors.registry import ADAPTERS
+from integrations.models import OrderStatus, SubscriptionStatus, SyncRun
+from integrations.processors.registry import ADAPTERS, processor_choices
 from integrations.selectors import (
     connection_get,
     connection_health,
@@ -283,7 +283,7 @@ class OrderOutputSerializer(serializers.Serializer):
 
 
 class OrderFilterSerializer(serializers.Serializer):
-    processor = serializers.ChoiceField(choices=Processor.choices, required=False)
+    processor = serializers.ChoiceField(choices=processor_choices(), required=False)
     status = serializers.ChoiceField(
         choices=OrderStatus.choices,
         required=False,
@@ -314,7 +314,7 @@ class OrderListApi(WorkspaceListApiView):
 
 
 class SubscriptionFilterSerializer(serializers.Serializer):
-    processor = serializers.ChoiceField(choices=Processor.choices, required=False)
+    processor = serializers.ChoiceField(choices=processor_choices(), required=False)
     status = serializers.ChoiceField(choices=SubscriptionStatus.choices, required=False)
 
 

@@ -24,7 +24,7 @@ from integrations.models import (
     WebhookEventStatus,
 )
 from integrations.models.ledger import TERMINAL_SUBSCRIPTION_STATUSES
-from integrations.processors.demo import DemoSale
+from integrations.processors.demo import DemoApi, DemoSale
 from integrations.processors.registry import ADAPTERS, get_adapter
 from integrations.processors.signing import sha256_hex
 from integrations.services.fx import fx_import_bytes
@@ -79,6 +79,7 @@ def demo_sale_deliver(*, connection: ProcessorConnection, sale: DemoSale, receiv
     adapter = get_adapter(connection)
     for delivery in adapter.demo_deliveries(sale):
         polled = delivery.renewal or delivery.at < connection.created_at
+        adapter.http = DemoApi(delivery.api)
         event = adapter.parse_event(body=delivery.body, headers=delivery.headers)
         for change in event.changes:
             change_apply(

@@ -2,7 +2,6 @@
 
 from integrations.models.connections import (
     ConnectionStatus,
-    Processor,
     ProcessorConnection,
     SyncRun,
     SyncRunKind,
@@ -32,7 +31,6 @@ __all__ = [
     "Order",
     "OrderKind",
     "OrderStatus",
-    "Processor",
     "ProcessorConnection",
     "Refund",
     "RefundStatus",

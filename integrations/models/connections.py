@@ -2,16 +2,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from integrations.processors.registry import processor_choices
 from integrations.validators import api_base_url_validate, connection_options_validate
 from trackrev.common.crypto import EncryptedTextField
 from trackrev.workspaces.models import Workspace
-
-
-class Processor(models.TextChoices):
-    POLAR = "polar", "Polar"
-    STRIPE = "stripe", "Stripe"
-    PADDLE = "paddle", "Paddle"
-    LEMONSQUEEZY = "lemonsqueezy", "Lemon Squeezy"
 
 
 class ConnectionStatus(models.TextChoices):
@@ -23,7 +17,7 @@ class ProcessorConnection(models.Model):
     """One processor account of a workspace. Its webhook URL is /webhooks/{processor}/{workspace}."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="connections")
-    processor = models.CharField(max_length=16, choices=Processor.choices)
+    processor = models.CharField(max_length=16, choices=processor_choices)
     status = models.CharField(max_length=12, choices=ConnectionStatus.choices, default=ConnectionStatus.ACTIVE)
     api_token = EncryptedTextField()
     webhook_secret = EncryptedTextField()

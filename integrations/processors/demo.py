@@ -1,8 +1,10 @@
 """The demo shop's sales (`make run`), as each processor's package renders them: the webhook deliveries
 its processor would send for one sale, so the demo's rows come through the real mapping code. No Django."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+
+from integrations.processors.errors import ProcessorUnavailable
 
 
 @dataclass(frozen=True)
@@ -30,3 +32,19 @@ class DemoDelivery:
     headers: dict[str, str]  # those of the adapter's `webhook_headers` that `parse_event` reads
     at: datetime
     renewal: bool = False  # a renewal's payment (the demo shows these as found by the hourly sync)
+    # What the processor's API answers (JSON by path) to the reads its parser makes for this delivery, where
+    # the delivery names an object only by id: a demo connection calls no processor.
+    api: dict[str, dict] = field(default_factory=dict)
+
+
+class DemoApi:
+    """A demo connection's API: it answers only what the delivery being parsed rendered."""
+
+    def __init__(self, answers: dict[str, dict]):
+        self.answers = answers
+
+    def get_json(self, path: str, *, params=None) -> dict:
+        try:
+            return self.answers[path]
+        except KeyError:
+            raise ProcessorUnavailable(f"the demo renders no answer to {path}") from None

@@ -4,13 +4,20 @@ from integrations.processors.base import ProcessorAdapter
 from integrations.processors.lemonsqueezy.adapter import LemonSqueezyAdapter
 from integrations.processors.paddle.adapter import PaddleAdapter
 from integrations.processors.polar.adapter import PolarAdapter
+from integrations.processors.stripe.adapter import StripeAdapter
 from integrations.processors.types import ConnectionCredentials
 
 ADAPTERS: dict[str, type[ProcessorAdapter]] = {
     PolarAdapter.key: PolarAdapter,
+    StripeAdapter.key: StripeAdapter,
     PaddleAdapter.key: PaddleAdapter,
     LemonSqueezyAdapter.key: LemonSqueezyAdapter,
 }
+
+
+def processor_choices() -> list[tuple[str, str]]:
+    """(key, name) of every processor with an adapter: the choices of every processor field and filter."""
+    return [(key, adapter.display_name) for key, adapter in ADAPTERS.items()]
 
 
 def adapter_class(processor: str) -> type[ProcessorAdapter]:

@@ -10,7 +10,7 @@ from django.template.loader import get_template
 
 from integrations.models import Order
 from integrations.processors.base import ProcessorAdapter, Repair
-from integrations.processors.demo import DemoRefund, DemoSale
+from integrations.processors.demo import DemoApi, DemoRefund, DemoSale
 from integrations.processors.errors import Failure, ProcessorRejected, SignatureInvalid, SignatureStale
 from integrations.processors.options import ConnectionOption
 from integrations.processors.registry import ADAPTERS
@@ -202,6 +202,7 @@ def test_the_demo_shops_sales_come_through_the_adapters_own_parser_into_the_ledg
     for sale in (subscribed, bought):
         for delivery in adapter.demo_deliveries(sale):
             assert adapter.handles(adapter.event_type(payload=json.loads(delivery.body)))
+            adapter.http = DemoApi(delivery.api)
             for change in adapter.parse_event(body=delivery.body, headers=delivery.headers).changes:
                 change_apply(connection=connection, change=change)
 

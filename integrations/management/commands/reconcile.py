@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from integrations.models import Processor
+from integrations.processors.registry import ADAPTERS
 from integrations.services.reconcile import connections_reconcilable, sync_run_execute, sync_run_queue
 
 
@@ -9,7 +9,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--workspace", help="workspace public id (ws_…)")
-        parser.add_argument("--processor", choices=Processor.values)
+        parser.add_argument("--processor", choices=list(ADAPTERS))
 
     def handle(self, *args, workspace=None, processor=None, **options):
         connections = connections_reconcilable().select_related("workspace")
