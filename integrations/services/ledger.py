@@ -260,6 +260,8 @@ def _order_apply(obj: Order, *, order: NormalizedOrder, customer: Customer | Non
     """Take the incoming state and what follows from it (refunds, subscription, match, USD); saves the row
     and says so when anything changed."""
     values = _order_values(order, customer)
+    if not order.visitor_ref:  # a state without the checkout's visitor id never clears it
+        del values["visitor_ref"]
     if not order.subscription_external_id and obj.subscription_external_id:
         # Named by its subscription (see _first_order_link): a state of the order that names none keeps it.
         del values["subscription_external_id"], values["kind"]
@@ -314,6 +316,12 @@ def order_upsert(*, connection: ProcessorConnection, order: NormalizedOrder, via
     changed = []
     fresh = created or not _order_is_stale(order, obj)
     if fresh and _order_apply(obj, order=order, customer=customer, created=created):
+        changed.append(obj.pk)
+    elif not fresh and order.visitor_ref and not obj.visitor_ref:
+        # An older state still brings the visitor id the row lacks (a checkout reported after its invoice).
+        obj.visitor_ref = order.visitor_ref
+        _match_assign(obj)
+        obj.save(update_fields=["visitor_ref", "visitor_id", "matched_by", "updated_at"])
         changed.append(obj.pk)
     if customer_moved:
         changed += _customer_rematch(customer)

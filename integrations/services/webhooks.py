@@ -13,6 +13,7 @@ from django.utils import timezone
 from integrations.dispatch import webhook_event_dispatch, webhook_events_publish
 from integrations.models import ConnectionStatus, ProcessorConnection, WebhookEvent, WebhookEventStatus
 from integrations.processors.base import ProcessorAdapter
+from integrations.processors.errors import ProcessorUnavailable
 from integrations.processors.registry import get_adapter
 from integrations.processors.signing import sha256_hex
 from integrations.services.consumers import orders_consumers_notify
@@ -93,7 +94,9 @@ def webhook_event_receive(
 
 # Database errors that may pass (deadlock, serialization failure, lost connection, a locked SQLite file):
 # processed again later, with backoff, up to MAX_ATTEMPTS.
-TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+# Errors that may pass: the database's, and a processor's API a delivery's parser asks (one that names an
+# object only by id) being down or rate limited.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, ProcessorUnavailable)
 MAX_ATTEMPTS = 8  # about four hours of backoff
 
 

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.template.loader import get_template
 
-from integrations.models import Order
+from integrations.models import Order, WebhookEvent
 from integrations.processors.base import ProcessorAdapter, Repair
 from integrations.processors.demo import DemoApi, DemoRefund, DemoSale
 from integrations.processors.errors import Failure, ProcessorRejected, SignatureInvalid, SignatureStale
@@ -216,3 +216,20 @@ def test_the_demo_shops_sales_come_through_the_adapters_own_parser_into_the_ledg
     assert (first.refunded_minor, first.status, renewal.refunded_minor) == (1450, "partially_refunded", 0)
     assert (single.kind, single.currency, single.amount_minor, single.visitor_id) == ("one_time", "JPY", 4900, "")
     assert single.customer_email_digest == email_digest("ken@customers.test")
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_the_webhook_endpoint_stores_a_signed_delivery_once_and_refuses_a_forged_one(case, client, broker):
+    """CONTRACTS.md §4 for every processor, through the real endpoint, signed by the processor's own scheme."""
+    adapter, kit, body = case
+    connection = ProcessorConnectionFactory(processor=adapter.key, webhook_secret=kit.secret)
+    url = f"/webhooks/{adapter.key}/{connection.workspace.public_id}"
+
+    def post(headers: dict) -> int:
+        return client.generic("POST", url, body, content_type="application/json", headers=headers).status_code
+
+    signed = kit.sign(body, kit.secret, at=dt.datetime.now(tz=dt.UTC))
+    assert [post(signed), post(signed)] == [202, 202]  # a retry of the same delivery
+    assert post(kit.sign(body, kit.secret + "x", at=dt.datetime.now(tz=dt.UTC))) == 401
+    assert post({name: value for name, value in signed.items() if name not in kit.signature_headers}) == 401
+    assert WebhookEvent.objects.filter(connection=connection).count() == 1

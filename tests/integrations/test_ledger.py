@@ -313,6 +313,21 @@ def test_a_customer_event_brings_the_email_and_visitor_their_orders_lack(connect
     assert Order.objects.get().customer_email_digest == email_digest("jana@example.com")
 
 
+def test_an_orders_visitor_id_is_never_cleared_and_an_older_state_still_brings_it(connection, notified):
+    """Processors report one payment in several objects (a checkout and its invoice), in any order."""
+    named = payload("order_created_purchase", metadata={"trackrev_visitor_id": "v_checkout"})
+    newer = anonymous(payload("order_created_purchase", metadata={}, modified_at="2026-09-04T10:00:00Z"))
+
+    apply(connection, named)
+    apply(connection, newer)
+    assert match(named["data"]["id"]) == ("v_checkout", MatchedBy.METADATA)
+
+    Order.objects.update(visitor_ref="", visitor_id="", matched_by=MatchedBy.NONE)  # the invoice came first
+    assert notified(connection, named) == [Order.objects.get().pk]
+    assert match(named["data"]["id"]) == ("v_checkout", MatchedBy.METADATA)
+    assert Order.objects.get().source_updated_at == dt.datetime(2026, 9, 4, 10, tzinfo=dt.UTC)  # still the newer
+
+
 def test_an_older_subscription_state_still_brings_the_visitor_id_the_row_lacks(connection):
     """A checkout that names the visitor may reach us after newer states of its subscription."""
     apply(connection, renewal())

@@ -17,6 +17,7 @@ from django.db import connection as db_connection
 from django.utils import timezone
 
 from integrations.models import Order, WebhookEvent, WebhookEventStatus
+from integrations.processors.errors import ProcessorUnavailable
 from integrations.services import webhooks
 from integrations.services.webhooks import (
     MAX_ATTEMPTS,
@@ -66,6 +67,21 @@ def test_a_deadlock_is_retried_with_backoff_and_ends_processed(monkeypatch, brok
     done = WebhookEvent.objects.get()
     assert (done.status, done.attempts, done.last_error, done.retry_at) == ("processed", 2, "", None)
     assert Order.objects.count() == 1
+
+
+def test_a_processor_api_down_while_a_delivery_is_read_is_retried_like_a_database_error(monkeypatch, broker):
+    """A parser that must ask the processor's API (a refund naming only its payment) meets a 503 or 429."""
+    failing_once(monkeypatch, ProcessorUnavailable("https://api.example/v1 answered 503 after 4 attempts"))
+    inbox_row = stored(ProcessorConnectionFactory(), payload("order_created_purchase"))
+
+    failed = webhook_event_process(event_id=inbox_row.pk)
+    assert (failed.status, failed.attempts) == (WebhookEventStatus.FAILED, 1)
+    assert failed.retry_at is not None
+
+    with time_machine.travel(failed.retry_at + dt.timedelta(seconds=1)):
+        assert webhook_events_sweep() == 1
+    broker.run(count=1)
+    assert WebhookEvent.objects.get().status == "processed" and Order.objects.count() == 1
 
 
 def test_a_failure_that_keeps_coming_back_stops_at_the_cap_with_its_traceback(monkeypatch, broker):
