@@ -4,7 +4,7 @@ its processor would send for one sale, so the demo's rows come through the real 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from integrations.processors.errors import ProcessorUnavailable
+from integrations.processors.errors import Failure, ProcessorRejected
 
 
 @dataclass(frozen=True)
@@ -38,13 +38,16 @@ class DemoDelivery:
 
 
 class DemoApi:
-    """A demo connection's API: it answers only what the delivery being parsed rendered."""
+    """A demo connection's API: it answers only what the delivery being parsed rendered, and nothing at all
+    outside the seeding (a demo connection never calls its processor, whatever reads it)."""
 
-    def __init__(self, answers: dict[str, dict]):
-        self.answers = answers
+    def __init__(self, answers: dict[str, dict] | None = None):
+        self.answers = answers or {}
 
     def get_json(self, path: str, *, params=None) -> dict:
         try:
             return self.answers[path]
         except KeyError:
-            raise ProcessorUnavailable(f"the demo renders no answer to {path}") from None
+            raise ProcessorRejected(
+                f"a demo connection has no {path} to read", failure=Failure.NOT_FOUND, status_code=404
+            ) from None

@@ -1,6 +1,7 @@
 """The explicit adapter registry: processor key → adapter class (no import-time self-registration)."""
 
 from integrations.processors.base import ProcessorAdapter
+from integrations.processors.demo import DemoApi
 from integrations.processors.lemonsqueezy.adapter import LemonSqueezyAdapter
 from integrations.processors.paddle.adapter import PaddleAdapter
 from integrations.processors.polar.adapter import PolarAdapter
@@ -28,7 +29,10 @@ def adapter_class(processor: str) -> type[ProcessorAdapter]:
 
 
 def get_adapter(connection, **kwargs) -> ProcessorAdapter:
-    """Build the adapter of a ProcessorConnection from its decrypted credentials."""
+    """Build the adapter of a ProcessorConnection from its decrypted credentials. A demo connection's API is
+    the demo's own: nothing reaches a processor for it."""
+    if connection.is_demo:
+        kwargs.setdefault("http", DemoApi())
     creds = ConnectionCredentials(
         api_token=connection.api_token,
         webhook_secret=connection.webhook_secret,

@@ -17,6 +17,7 @@ from integrations.models import Order, ProcessorConnection, Subscription, SyncRu
 from integrations.processors.registry import ADAPTERS
 from integrations.selectors import connection_health
 from integrations.services.reconcile import connections_reconcile_queue
+from integrations.services.webhooks import webhook_event_process
 from trackrev.outbox.models import Notification
 from trackrev.workspaces.demo import DEMO_PUBLIC_ID, demo_seed
 from trackrev.workspaces.models import ApiKey
@@ -110,6 +111,30 @@ def test_the_demo_connection_looks_healthy_and_never_calls_a_processor(client, b
     assert "Demo connection: nothing to sync" in synced and "Demo connection: there is no Polar account" in tested
     assert refused.status_code == 400 and refused.json()["detail"].startswith("Demo connection")
     assert SyncRun.objects.count() == runs
+
+
+def test_the_demos_deliveries_are_real_payloads_that_reprocess_to_the_same_ledger_without_a_call(broker):
+    """The inbox keeps what each processor's webhooks would have sent; staff reprocessing one (the admin
+    action) read it with the processor's parser again, and a demo connection still calls no processor."""
+    workspace = demo_seed().workspace
+    events = WebhookEvent.objects.filter(workspace=workspace)
+    assert set(events.values_list("processor", flat=True)) == set(ADAPTERS)
+    ledger = list(
+        Order.objects.filter(workspace=workspace)
+        .order_by("pk")
+        .values_list("amount_minor", "refunded_minor", "visitor_id")
+    )
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as network:
+        for event in events.exclude(event_type__startswith="refund."):  # a refund's payment lookup: see below
+            assert webhook_event_process(event_id=event.pk, force=True).status in ("processed", "ignored")
+        refund = events.filter(processor="stripe", event_type="refund.created").first()
+        if refund is not None:  # Stripe's refund names only its payment: the demo has no API to ask
+            assert webhook_event_process(event_id=refund.pk, force=True).status == "failed"
+        assert len(network.calls) == 0
+
+    order_pks = Order.objects.filter(workspace=workspace).order_by("pk")
+    assert list(order_pks.values_list("amount_minor", "refunded_minor", "visitor_id")) == ledger
 
 
 class VisibleText(HTMLParser):
