@@ -5,6 +5,7 @@ import pytest
 from django.apps import apps
 
 from integrations.models import Customer, FirstSeenVia, MatchedBy, Order, OrderKind, Subscription
+from integrations.processors.parsing import iso_datetime
 from integrations.processors.polar import mapping
 from integrations.processors.types import CustomerChange, NormalizedCustomer
 from integrations.services.ledger import change_apply, order_match_visitor
@@ -283,7 +284,7 @@ def customer_event(*, email: str = "", visitor: str = "", at: str = "2026-09-05T
     customer = payload("order_created_purchase")["data"]["customer"]
     return CustomerChange(
         NormalizedCustomer(
-            external_id=customer["id"], email=email, visitor_ref=visitor, source_updated_at=mapping.parse_datetime(at)
+            external_id=customer["id"], email=email, visitor_ref=visitor, source_updated_at=iso_datetime(at)
         )
     )
 

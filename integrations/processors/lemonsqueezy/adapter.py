@@ -1,6 +1,5 @@
 """Lemon Squeezy: `X-Signature` webhooks (hex HMAC-SHA256 of the body, no timestamp) and the JSON:API REST v1."""
 
-import json
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 
@@ -9,16 +8,15 @@ from integrations.processors.errors import Failure, PayloadInvalid, ProcessorRej
 from integrations.processors.http import HttpClient
 from integrations.processors.lemonsqueezy import demo, mapping
 from integrations.processors.options import ConnectionOption
+from integrations.processors.parsing import iso_datetime, json_body, readable
 from integrations.processors.signing import constant_time_equal, hmac_sha256, sha256_hex
 from integrations.processors.types import (
-    Change,
     ChangesPage,
     NormalizedOrder,
     NormalizedSubscription,
     OrderChange,
     ParsedEvent,
     SubscriptionChange,
-    Unreadable,
 )
 
 PAGE_SIZE = 100  # the API's maximum `page[size]`
@@ -31,20 +29,10 @@ ENDED_SUBSCRIPTION_STATUSES = ("expired", "unpaid")
 REFUND_LOOKBACK = timedelta(days=30)
 
 
-def _readable(parse):
-    def parse_item(item: dict) -> Change:
-        try:
-            return parse(item)
-        except PayloadInvalid as exc:
-            return Unreadable(str(exc))
-
-    return parse_item
-
-
 def _created_before(resources: list, moment: datetime) -> bool:
     """Whether a newest-first page reaches back past `moment` (its last resource was created before it)."""
     try:
-        oldest = mapping.parse_datetime(resources[-1]["attributes"]["created_at"])
+        oldest = iso_datetime(resources[-1]["attributes"]["created_at"])
     except (PayloadInvalid, IndexError, KeyError, TypeError):
         return False
     return oldest is not None and oldest < moment
@@ -102,10 +90,7 @@ class LemonSqueezyAdapter(ProcessorAdapter):
         return mapping.event_name(payload)
 
     def parse_event(self, *, body: bytes, headers: Mapping[str, str]) -> ParsedEvent:
-        try:
-            payload = json.loads(body)
-        except ValueError as exc:
-            raise PayloadInvalid("body is not JSON") from exc
+        payload = json_body(body)
         parsed = mapping.event_from(payload)
         # The header is not signed, the body is: one that disagrees was changed on the way.
         if headers.get("x-event-name", parsed.event_type) != parsed.event_type:
@@ -124,9 +109,7 @@ class LemonSqueezyAdapter(ProcessorAdapter):
             body = self.http.get_json(path, params=query)
             items = body.get("data") or []
             last_page = int(((body.get("meta") or {}).get("page") or {}).get("lastPage") or 0)
-            yield ChangesPage(
-                resource=resource, page=page, pages=last_page, changes=tuple(map(_readable(parse), items))
-            )
+            yield ChangesPage(resource=resource, page=page, pages=last_page, changes=tuple(map(readable(parse), items)))
             if page >= last_page or not items or (back_to and _created_before(items, back_to)):
                 return
             page += 1

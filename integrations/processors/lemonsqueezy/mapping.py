@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from integrations.processors.errors import PayloadInvalid
+from integrations.processors.parsing import iso_datetime, visitor_ref
 from integrations.processors.types import (
     Change,
     Ignored,
@@ -23,7 +24,6 @@ from integrations.processors.types import (
 )
 
 PROCESSOR = "lemonsqueezy"
-VISITOR_KEY = "trackrev_visitor_id"
 # Invoice ids and order ids are separate sequences: an invoice's order is named apart from any order.
 INVOICE_PREFIX = "invoice-"
 
@@ -72,15 +72,6 @@ INVOICE_EVENTS = frozenset({"subscription_payment_success", "subscription_paymen
 EVENTS = ORDER_EVENTS | SUBSCRIPTION_EVENTS | INVOICE_EVENTS
 
 
-def parse_datetime(value: str | None) -> datetime | None:
-    if value in (None, ""):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise PayloadInvalid(f"not an ISO 8601 datetime: {value!r}") from exc
-
-
 def _attributes(resource: dict) -> dict:
     attributes = resource.get("attributes") if isinstance(resource, dict) else None
     if not isinstance(attributes, dict) or resource.get("id") in (None, ""):
@@ -89,15 +80,10 @@ def _attributes(resource: dict) -> dict:
 
 
 def _source_timestamp(attributes: dict) -> datetime:
-    stamp = parse_datetime(attributes.get("updated_at")) or parse_datetime(attributes.get("created_at"))
+    stamp = iso_datetime(attributes.get("updated_at")) or iso_datetime(attributes.get("created_at"))
     if stamp is None:
         raise PayloadInvalid("object has no updated_at or created_at")
     return stamp
-
-
-def _visitor_ref(custom_data) -> str:
-    value = custom_data.get(VISITOR_KEY) if isinstance(custom_data, dict) else None
-    return str(value)[:64] if value not in (None, "") else ""
 
 
 def _customer(attributes: dict) -> NormalizedCustomer | None:
@@ -124,7 +110,7 @@ def _amounts(attributes: dict) -> tuple[int, int, int]:
 
 
 def _order(attributes: dict, custom_data, **fields) -> NormalizedOrder:
-    placed_at = parse_datetime(attributes["created_at"])
+    placed_at = iso_datetime(attributes["created_at"])
     net, tax, refunded = _amounts(attributes)
     return NormalizedOrder(
         currency=str(attributes["currency"]).upper(),
@@ -134,7 +120,7 @@ def _order(attributes: dict, custom_data, **fields) -> NormalizedOrder:
         placed_at=placed_at,
         # Created when paid (a pending one turns paid later): the time it was placed.
         paid_at=placed_at if fields["status"] in PAID_STATUSES else None,
-        visitor_ref=_visitor_ref(custom_data),
+        visitor_ref=visitor_ref(custom_data),
         customer=_customer(attributes),
         source_updated_at=_source_timestamp(attributes),
         **fields,
@@ -194,18 +180,18 @@ def subscription_from(resource: dict, custom_data=None) -> Change:
         return Ignored(f"unknown subscription status {attributes.get('status')!r}")
     try:
         updated_at = _source_timestamp(attributes)
-        ends_at = parse_datetime(attributes.get("ends_at"))
+        ends_at = iso_datetime(attributes.get("ends_at"))
         ending = attributes["status"] in ("cancelled", "expired")
         subscription = NormalizedSubscription(
             external_id=str(resource["id"]),
             status=status,
             customer=_customer(attributes),
-            current_period_end=ends_at if ending else parse_datetime(attributes.get("renews_at")),
+            current_period_end=ends_at if ending else iso_datetime(attributes.get("renews_at")),
             cancel_at_period_end=attributes["status"] == "cancelled",
             canceled_at=None,
             ended_at=(ends_at or updated_at) if attributes["status"] == "expired" else None,
-            started_at=parse_datetime(attributes.get("created_at")),
-            visitor_ref=_visitor_ref(custom_data),
+            started_at=iso_datetime(attributes.get("created_at")),
+            visitor_ref=visitor_ref(custom_data),
             source_updated_at=updated_at,
             first_order_external_id=str(attributes.get("order_id") or ""),
         )

@@ -13,16 +13,15 @@ from integrations.processors.errors import Failure, PayloadInvalid, ProcessorRej
 from integrations.processors.http import HttpClient
 from integrations.processors.paddle import demo, mapping
 from integrations.processors.paddle.signature import SIGNATURE_HEADER, paddle_verify
+from integrations.processors.parsing import iso_datetime, json_body, readable
 from integrations.processors.signing import sha256_hex
 from integrations.processors.types import (
-    Change,
     ChangesPage,
     NormalizedOrder,
     NormalizedSubscription,
     OrderChange,
     ParsedEvent,
     SubscriptionChange,
-    Unreadable,
 )
 
 # Paddle answers at most its own maximum when asked for more, and says how many in meta.pagination.per_page.
@@ -35,19 +34,9 @@ REFUND_REVIEW = timedelta(days=14)
 KEY_REFUSED = frozenset({"invalid_token", "authentication_missing", "authentication_malformed"})
 
 
-def _readable(parse):
-    def parse_item(item: dict) -> Change:
-        try:
-            return parse(item)
-        except PayloadInvalid as exc:
-            return Unreadable(str(exc))
-
-    return parse_item
-
-
 def _created_before(item: dict, moment: datetime) -> bool:
     try:
-        created = mapping.parse_datetime(item.get("created_at"))
+        created = iso_datetime(item.get("created_at"))
     except PayloadInvalid:  # the page counts it as unreadable
         return False
     return created is not None and created < moment
@@ -112,10 +101,7 @@ class PaddleAdapter(ProcessorAdapter):
         return str(payload.get("event_type") or "")[:100]
 
     def parse_event(self, *, body: bytes, headers: Mapping[str, str]) -> ParsedEvent:
-        try:
-            payload = json.loads(body)
-        except ValueError as exc:
-            raise PayloadInvalid("body is not JSON") from exc
+        payload = json_body(body)
         return mapping.event_from(payload)
 
     def _pages(self, path: str, params: dict, resource: str, parse, *, last=None) -> Iterator[ChangesPage]:
@@ -129,7 +115,7 @@ class PaddleAdapter(ProcessorAdapter):
             pagination = (body.get("meta") or {}).get("pagination") or {}
             per_page = int(pagination.get("per_page") or PAGE_SIZE)
             pages = math.ceil(int(pagination.get("estimated_total") or 0) / per_page)
-            yield ChangesPage(resource=resource, page=page, pages=pages, changes=tuple(map(_readable(parse), items)))
+            yield ChangesPage(resource=resource, page=page, pages=pages, changes=tuple(map(readable(parse), items)))
             if not (pagination.get("has_more") and pagination.get("next") and items) or (last and last(items)):
                 return
             query, page = dict(parse_qsl(urlparse(pagination["next"]).query)), page + 1

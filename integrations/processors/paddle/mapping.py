@@ -9,6 +9,7 @@ is before discount and tax; it carries no email (only `customer_id`, or the cust
 from datetime import UTC, datetime
 
 from integrations.processors.errors import PayloadInvalid
+from integrations.processors.parsing import iso_datetime, visitor_ref
 from integrations.processors.types import (
     Change,
     CustomerChange,
@@ -24,7 +25,6 @@ from integrations.processors.types import (
 )
 
 PROCESSOR = "paddle"
-VISITOR_KEY = "trackrev_visitor_id"
 # A customer known only by the id an object names: older than any state of theirs, so it never outranks one.
 UNKNOWN_STATE_AT = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -75,25 +75,11 @@ ADJUSTMENT_EVENTS = frozenset({"adjustment.created", "adjustment.updated"})
 CUSTOMER_EVENTS = frozenset({"customer.created", "customer.updated"})
 
 
-def parse_datetime(value: str | None) -> datetime | None:
-    if value in (None, ""):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise PayloadInvalid(f"not an RFC 3339 datetime: {value!r}") from exc
-
-
 def _source_timestamp(data: dict, fallback: datetime | None) -> datetime:
-    stamp = parse_datetime(data.get("updated_at")) or parse_datetime(data.get("created_at")) or fallback
+    stamp = iso_datetime(data.get("updated_at")) or iso_datetime(data.get("created_at")) or fallback
     if stamp is None:
         raise PayloadInvalid("object has no updated_at, created_at or event timestamp")
     return stamp
-
-
-def _visitor_ref(custom_data) -> str:
-    value = custom_data.get(VISITOR_KEY) if isinstance(custom_data, dict) else None
-    return str(value)[:64] if value not in (None, "") else ""
 
 
 def _money(totals: dict, field: str) -> int:
@@ -107,7 +93,7 @@ def customer_from(data: dict, fallback: datetime | None = None) -> NormalizedCus
     return NormalizedCustomer(
         external_id=str(data["id"]),
         email=data.get("email") or "",
-        visitor_ref=_visitor_ref(data.get("custom_data")),
+        visitor_ref=visitor_ref(data.get("custom_data")),
         source_updated_at=_source_timestamp(data, fallback),
     )
 
@@ -130,7 +116,7 @@ def _order_kind(origin, subscription_id) -> str | None:
 
 
 def _captured_at(payments) -> datetime | None:
-    captured = [parse_datetime(p.get("captured_at")) for p in payments or () if p.get("status") == "captured"]
+    captured = [iso_datetime(p.get("captured_at")) for p in payments or () if p.get("status") == "captured"]
     return min((stamp for stamp in captured if stamp), default=None)
 
 
@@ -155,9 +141,9 @@ def order_from(data: dict, fallback: datetime | None = None) -> Change:
             amount_minor=_money(totals, "subtotal") - _money(totals, "discount"),
             tax_minor=_money(totals, "tax"),
             refunded_minor=0,  # refunds are adjustments of their own
-            placed_at=parse_datetime(data.get("billed_at")) or parse_datetime(data["created_at"]),
+            placed_at=iso_datetime(data.get("billed_at")) or iso_datetime(data["created_at"]),
             paid_at=(_captured_at(data.get("payments")) or updated_at) if ours == "paid" else None,
-            visitor_ref=_visitor_ref(data.get("custom_data")),
+            visitor_ref=visitor_ref(data.get("custom_data")),
             customer=_customer_of(data),
             subscription_external_id=str(data.get("subscription_id") or ""),
             source_updated_at=updated_at,
@@ -174,18 +160,18 @@ def subscription_from(data: dict, fallback: datetime | None = None) -> Change:
     try:
         period = data.get("current_billing_period") or {}
         scheduled = data.get("scheduled_change") or {}
-        canceled_at = parse_datetime(data.get("canceled_at"))
+        canceled_at = iso_datetime(data.get("canceled_at"))
         subscription = NormalizedSubscription(
             external_id=str(data["id"]),
             status=status,
             customer=_customer_of(data),
-            current_period_end=parse_datetime(period.get("ends_at")),
+            current_period_end=iso_datetime(period.get("ends_at")),
             cancel_at_period_end=scheduled.get("action") == "cancel",
             canceled_at=canceled_at,
             # Paddle cancels when the cancellation takes effect: a canceled subscription has ended.
             ended_at=canceled_at if status == "canceled" else None,
-            started_at=parse_datetime(data.get("started_at")),
-            visitor_ref=_visitor_ref(data.get("custom_data")),
+            started_at=iso_datetime(data.get("started_at")),
+            visitor_ref=visitor_ref(data.get("custom_data")),
             source_updated_at=_source_timestamp(data, fallback),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -238,7 +224,7 @@ def event_from(payload: dict) -> ParsedEvent:
     if not isinstance(payload, dict) or not isinstance(payload.get("data"), dict):
         raise PayloadInvalid("not a Paddle notification")
     event_type = str(payload.get("event_type") or "")
-    occurred_at = parse_datetime(payload.get("occurred_at"))
+    occurred_at = iso_datetime(payload.get("occurred_at"))
     mapper = next((mapper for events, mapper in MAPPERS if event_type in events), None)
     change = mapper(payload["data"], occurred_at) if mapper else Ignored(f"event type {event_type!r} is not used")
     return ParsedEvent(processor=PROCESSOR, event_type=event_type, occurred_at=occurred_at, changes=(change,))

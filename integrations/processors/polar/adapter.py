@@ -1,17 +1,16 @@
 """Polar: Standard Webhooks signatures (with Polar's secret encoding) and the REST API v1."""
 
-import json
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 
 from integrations.processors.base import ProcessorAdapter, Repair
 from integrations.processors.errors import Failure, PayloadInvalid, ProcessorRejected, SignatureInvalid
 from integrations.processors.options import ConnectionOption
+from integrations.processors.parsing import json_body, readable
 from integrations.processors.polar import demo, mapping
 from integrations.processors.polar.signature import STANDARD_WEBHOOKS_HEADERS, standard_webhooks_verify
 from integrations.processors.signing import b64decode_strict
 from integrations.processors.types import (
-    Change,
     ChangesPage,
     NormalizedOrder,
     NormalizedSubscription,
@@ -19,23 +18,12 @@ from integrations.processors.types import (
     ParsedEvent,
     RefundChange,
     SubscriptionChange,
-    Unreadable,
 )
 
 PAGE_SIZE = 100  # Polar's maximum
 # The statuses a subscription can still leave (polar.md §4), and the others.
 OPEN_SUBSCRIPTION_STATUSES = ("incomplete", "trialing", "active", "past_due", "paused")
 ENDED_SUBSCRIPTION_STATUSES = tuple(sorted(mapping.SUBSCRIPTION_STATUSES - set(OPEN_SUBSCRIPTION_STATUSES)))
-
-
-def _readable(parse):
-    def parse_item(item: dict) -> Change:
-        try:
-            return parse(item)
-        except PayloadInvalid as exc:
-            return Unreadable(str(exc))
-
-    return parse_item
 
 
 def signing_keys(secret: str) -> tuple[bytes, ...]:
@@ -98,10 +86,7 @@ class PolarAdapter(ProcessorAdapter):
         return str(payload.get("type") or "")[:100]
 
     def parse_event(self, *, body: bytes, headers: Mapping[str, str]) -> ParsedEvent:
-        try:
-            payload = json.loads(body)
-        except ValueError as exc:
-            raise PayloadInvalid("body is not JSON") from exc
+        payload = json_body(body)
         return mapping.event_from(payload)
 
     def _org_params(self) -> dict:
@@ -114,7 +99,7 @@ class PolarAdapter(ProcessorAdapter):
             body = self.http.get_json(path, params={**params, **self._org_params(), "limit": PAGE_SIZE, "page": page})
             items = body.get("items") or []
             max_page = int((body.get("pagination") or {}).get("max_page") or 0)
-            yield ChangesPage(resource=resource, page=page, pages=max_page, changes=tuple(map(_readable(parse), items)))
+            yield ChangesPage(resource=resource, page=page, pages=max_page, changes=tuple(map(readable(parse), items)))
             if page >= max_page or not items:
                 return
             page += 1

@@ -8,6 +8,7 @@ currencies lower case, `modified_at` is null until a row is first updated, `net_
 from datetime import datetime
 
 from integrations.processors.errors import PayloadInvalid
+from integrations.processors.parsing import iso_datetime, visitor_ref
 from integrations.processors.types import (
     Change,
     Ignored,
@@ -22,7 +23,6 @@ from integrations.processors.types import (
 )
 
 PROCESSOR = "polar"
-VISITOR_KEY = "trackrev_visitor_id"
 
 ORDER_STATUSES = frozenset({"draft", "pending", "paid", "refunded", "partially_refunded", "void"})
 PAID_STATUSES = frozenset({"paid", "refunded", "partially_refunded"})
@@ -43,25 +43,11 @@ REFUND_EVENTS = frozenset({"refund.created", "refund.updated"})
 SUBSCRIPTION_PREFIX = "subscription."
 
 
-def parse_datetime(value: str | None) -> datetime | None:
-    if value in (None, ""):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise PayloadInvalid(f"not an ISO 8601 datetime: {value!r}") from exc
-
-
 def _source_timestamp(data: dict, fallback: datetime | None) -> datetime:
-    stamp = parse_datetime(data.get("modified_at")) or parse_datetime(data.get("created_at")) or fallback
+    stamp = iso_datetime(data.get("modified_at")) or iso_datetime(data.get("created_at")) or fallback
     if stamp is None:
         raise PayloadInvalid("object has no modified_at, created_at or event timestamp")
     return stamp
-
-
-def _visitor_ref(metadata) -> str:
-    value = (metadata or {}).get(VISITOR_KEY) if isinstance(metadata, dict) else None
-    return str(value)[:64] if value not in (None, "") else ""
 
 
 def customer_from(data: dict | None, fallback: datetime | None) -> NormalizedCustomer | None:
@@ -70,7 +56,7 @@ def customer_from(data: dict | None, fallback: datetime | None) -> NormalizedCus
     return NormalizedCustomer(
         external_id=str(data["id"]),
         email=data.get("email") or "",
-        visitor_ref=_visitor_ref(data.get("metadata")),
+        visitor_ref=visitor_ref(data.get("metadata")),
         source_updated_at=_source_timestamp(data, fallback),
     )
 
@@ -82,7 +68,7 @@ def order_from(data: dict, fallback: datetime | None = None) -> Change:
     if reason not in ORDER_KINDS:
         return Ignored(f"unknown billing_reason {reason!r}")
     try:
-        placed_at = parse_datetime(data["created_at"])
+        placed_at = iso_datetime(data["created_at"])
         updated_at = _source_timestamp(data, fallback)
         net = data["net_amount"] if data.get("net_amount") is not None else data["amount"]
         order = NormalizedOrder(
@@ -96,7 +82,7 @@ def order_from(data: dict, fallback: datetime | None = None) -> Change:
             placed_at=placed_at,
             # Polar has no paid_at: the state's own timestamp is when we learn it was paid.
             paid_at=updated_at if status in PAID_STATUSES else None,
-            visitor_ref=_visitor_ref(data.get("metadata")),
+            visitor_ref=visitor_ref(data.get("metadata")),
             customer=customer_from(data.get("customer"), fallback),
             subscription_external_id=str(data.get("subscription_id") or ""),
             source_updated_at=updated_at,
@@ -115,12 +101,12 @@ def subscription_from(data: dict, fallback: datetime | None = None) -> Change:
             external_id=str(data["id"]),
             status=status,
             customer=customer_from(data.get("customer"), fallback),
-            current_period_end=parse_datetime(data.get("current_period_end")),
+            current_period_end=iso_datetime(data.get("current_period_end")),
             cancel_at_period_end=bool(data.get("cancel_at_period_end")),
-            canceled_at=parse_datetime(data.get("canceled_at")),
-            ended_at=parse_datetime(data.get("ended_at")),
-            started_at=parse_datetime(data.get("started_at")),
-            visitor_ref=_visitor_ref(data.get("metadata")),
+            canceled_at=iso_datetime(data.get("canceled_at")),
+            ended_at=iso_datetime(data.get("ended_at")),
+            started_at=iso_datetime(data.get("started_at")),
+            visitor_ref=visitor_ref(data.get("metadata")),
             source_updated_at=_source_timestamp(data, fallback),
         )
     except (KeyError, TypeError, ValueError) as exc:
@@ -139,7 +125,7 @@ def refund_from(data: dict, fallback: datetime | None = None) -> Change:
             status=status,
             amount_minor=int(data["amount"]),
             currency=str(data["currency"]).upper(),
-            refunded_at=parse_datetime(data["created_at"]),
+            refunded_at=iso_datetime(data["created_at"]),
             source_updated_at=_source_timestamp(data, fallback),
         )
     except (KeyError, TypeError, ValueError) as exc:
@@ -152,7 +138,7 @@ def event_from(payload: dict) -> ParsedEvent:
     if not isinstance(payload, dict) or not isinstance(payload.get("data"), dict):
         raise PayloadInvalid("not a Polar webhook envelope")
     event_type = str(payload.get("type") or "")
-    occurred_at = parse_datetime(payload.get("timestamp"))
+    occurred_at = iso_datetime(payload.get("timestamp"))
     data = payload["data"]
     if event_type in ORDER_EVENTS:
         change = order_from(data, occurred_at)

@@ -1,7 +1,7 @@
 """Stripe: `Stripe-Signature` webhooks and the REST API v1, pinned to one API version."""
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 
 import requests
@@ -9,18 +9,17 @@ import requests
 from integrations.processors.base import ProcessorAdapter, Repair
 from integrations.processors.errors import Failure, PayloadInvalid, ProcessorRejected
 from integrations.processors.http import HttpClient
+from integrations.processors.parsing import json_body, readable
 from integrations.processors.signing import sha256_hex
 from integrations.processors.stripe import demo, mapping
 from integrations.processors.stripe.signature import SIGNATURE_HEADER, stripe_signature_verify
 from integrations.processors.types import (
-    Change,
     ChangesPage,
     NormalizedOrder,
     NormalizedSubscription,
     OrderChange,
     ParsedEvent,
     SubscriptionChange,
-    Unreadable,
 )
 
 # The shapes mapping.py reads; webhook endpoints are created on it too (the setup steps say so).
@@ -29,16 +28,6 @@ PAGE_SIZE = 100  # Stripe's maximum `limit`
 # `GET /v1/events` reaches 30 days back: a window starting earlier is read from the object lists, with a
 # day's margin so that no event expires while its pages are read.
 EVENTS_REACH = timedelta(days=29)
-
-
-def _readable(parse: Callable[[dict], Change]) -> Callable[[dict], Change]:
-    def parse_item(item: dict) -> Change:
-        try:
-            return parse(item)
-        except PayloadInvalid as exc:
-            return Unreadable(str(exc))
-
-    return parse_item
 
 
 def _stripe_should_retry(response: requests.Response) -> bool:
@@ -96,10 +85,7 @@ class StripeAdapter(ProcessorAdapter):
 
     def parse_event(self, *, body: bytes, headers: Mapping[str, str]) -> ParsedEvent:
         """Offline, except for a refund or dispute: the API says which order its payment paid for."""
-        try:
-            payload = json.loads(body)
-        except ValueError as exc:
-            raise PayloadInvalid("body is not JSON") from exc
+        payload = json_body(body)
         return mapping.event_from(payload, self._order_of_payment)
 
     def _order_of_payment(self, payment_intent: str, charge: str) -> mapping.OrderRef:
@@ -153,7 +139,7 @@ class StripeAdapter(ProcessorAdapter):
 
     def _object_pages(self, path: str, params: list, resource: str, parse) -> Iterator[ChangesPage]:
         for page, (items, has_more) in enumerate(self._list(path, params), 1):
-            changes = tuple(map(_readable(parse), items))
+            changes = tuple(map(readable(parse), items))
             yield ChangesPage(resource=resource, page=page, pages=page + has_more, changes=changes)
 
     def list_changes(self, *, since: datetime) -> Iterator[ChangesPage]:
@@ -189,7 +175,7 @@ class StripeAdapter(ProcessorAdapter):
         events = [event for items, _ in self._list("events", [*types, *created]) for event in items]
         events.reverse()
         pages = max(1, -(-len(events) // PAGE_SIZE))
-        parse = _readable(lambda event: mapping.event_from(event, self._order_of_payment).changes[0])
+        parse = readable(lambda event: mapping.event_from(event, self._order_of_payment).changes[0])
         for page in range(pages):
             chunk = events[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
             yield ChangesPage(resource="events", page=page + 1, pages=pages, changes=tuple(map(parse, chunk)))

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from integrations.processors.errors import PayloadInvalid
+from integrations.processors.parsing import VISITOR_KEY
 from integrations.processors.types import (
     Change,
     CustomerChange,
@@ -36,7 +37,6 @@ from trackrev.common.money import currency_exponent
 
 PROCESSOR = "stripe"
 API_VERSION = "2026-06-24.dahlia"  # the shapes read here; polling pins it, the setup asks for it on the endpoint
-VISITOR_KEY = "trackrev_visitor_id"
 
 SESSION_EVENTS = frozenset({"checkout.session.completed", "checkout.session.async_payment_succeeded"})
 INVOICE_EVENTS = frozenset({"invoice.paid"})

@@ -1,0 +1,47 @@
+"""What every adapter reads the same way: a JSON body, an ISO 8601 time, our visitor id in a checkout's
+custom data, and a listed object its mapping cannot read (skipped and counted, never the end of a poll)."""
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+
+from integrations.processors.errors import PayloadInvalid
+from integrations.processors.types import Change, Unreadable
+
+# The key of our visitor id in the custom data or metadata every processor carries from the checkout.
+VISITOR_KEY = "trackrev_visitor_id"
+
+
+def json_body(body: bytes):
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        raise PayloadInvalid("body is not JSON") from exc
+
+
+def iso_datetime(value: str | None) -> datetime | None:
+    """An ISO 8601 / RFC 3339 time (`Z` or an offset); None for an empty one."""
+    if value in (None, ""):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise PayloadInvalid(f"not an ISO 8601 datetime: {value!r}") from exc
+
+
+def visitor_ref(custom_data) -> str:
+    """Our visitor id in a dict of custom data, "" when absent (values may arrive as numbers)."""
+    value = custom_data.get(VISITOR_KEY) if isinstance(custom_data, dict) else None
+    return str(value)[:64] if value not in (None, "") else ""
+
+
+def readable(parse: Callable[[dict], Change]) -> Callable[[dict], Change]:
+    """`parse` for a listed object: one it cannot read becomes Unreadable (a sync error), not an exception."""
+
+    def parse_item(item: dict) -> Change:
+        try:
+            return parse(item)
+        except PayloadInvalid as exc:
+            return Unreadable(str(exc))
+
+    return parse_item
