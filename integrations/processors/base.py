@@ -94,8 +94,9 @@ class ProcessorAdapter(ABC):
         `headers` here and below: the `webhook_headers` the request carried, by lower-case name."""
 
     @abstractmethod
-    def delivery_id(self, *, body: bytes, headers: Mapping[str, str]) -> str:
-        """The processor's id of this delivery (retries reuse it): the inbox's dedup key."""
+    def delivery_id(self, *, body: bytes, headers: Mapping[str, str], payload: dict) -> str:
+        """The processor's id of this delivery (retries reuse it): the inbox's dedup key. `payload`: the
+        verified body, parsed (once, by the view)."""
 
     @abstractmethod
     def event_type(self, *, payload: dict) -> str:

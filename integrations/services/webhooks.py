@@ -78,7 +78,7 @@ def webhook_event_receive(
             "workspace_id": connection.workspace_id,
             "connection_id": connection.pk,
             "processor": connection.processor,
-            "delivery_id": adapter.delivery_id(body=body, headers=headers),
+            "delivery_id": adapter.delivery_id(body=body, headers=headers, payload=payload),
             "event_type": event_type,
             "headers": dict(headers),
             "body": body.decode("utf-8"),

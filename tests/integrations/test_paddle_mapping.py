@@ -79,7 +79,7 @@ def test_every_event_parses_from_a_realistic_payload(connection, event_type):
         expected = RefundChange if event_type.startswith("adjustment.") else CHANGES[event_type.split(".")[0]]
         assert isinstance(change, expected)
         assert change_apply(connection=connection, change=change).obj is not None
-    assert ADAPTER.delivery_id(body=encode(body), headers={}) == body["event_id"]
+    assert ADAPTER.delivery_id(body=encode(body), headers={}, payload=body) == body["event_id"]
 
 
 # --- revenue ---------------------------------------------------------------------------------------

@@ -81,7 +81,7 @@ class LemonSqueezyAdapter(ProcessorAdapter):
         if not constant_time_equal(hmac_sha256(self.creds.webhook_secret.encode(), body), given):
             raise SignatureInvalid("no matching signature")
 
-    def delivery_id(self, *, body: bytes, headers: Mapping[str, str]) -> str:
+    def delivery_id(self, *, body: bytes, headers: Mapping[str, str], payload: dict) -> str:
         # No event id: automatic retries resend the same body, so its hash dedups them in the inbox; any
         # other replay lands on business keys (order, invoice and subscription ids, cumulative refunds).
         return sha256_hex(body)

@@ -1,6 +1,5 @@
 """Paddle Billing (API v1, not Paddle Classic): `Paddle-Signature` webhooks and the REST API."""
 
-import json
 import math
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
@@ -88,14 +87,10 @@ class PaddleAdapter(ProcessorAdapter):
     def verify_signature(self, *, body: bytes, headers: Mapping[str, str]) -> None:
         paddle_verify(body=body, headers=headers, secret=self.creds.webhook_secret, now=self.clock())
 
-    def delivery_id(self, *, body: bytes, headers: Mapping[str, str]) -> str:
+    def delivery_id(self, *, body: bytes, headers: Mapping[str, str], payload: dict) -> str:
         # The event's id: retries and replays of one event reuse it. A verified body without one is
         # still stored once.
-        try:
-            event_id = json.loads(body).get("event_id")
-        except (ValueError, AttributeError):
-            event_id = None
-        return str(event_id)[:255] if event_id else sha256_hex(body)
+        return str(payload.get("event_id") or "")[:255] or sha256_hex(body)
 
     def event_type(self, *, payload: dict) -> str:
         return str(payload.get("event_type") or "")[:100]

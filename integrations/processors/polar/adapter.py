@@ -79,7 +79,7 @@ class PolarAdapter(ProcessorAdapter):
             body=body, headers=headers, keys=signing_keys(self.creds.webhook_secret), now=self.clock()
         )
 
-    def delivery_id(self, *, body: bytes, headers: Mapping[str, str]) -> str:
+    def delivery_id(self, *, body: bytes, headers: Mapping[str, str], payload: dict) -> str:
         return headers["webhook-id"][:255]
 
     def event_type(self, *, payload: dict) -> str:

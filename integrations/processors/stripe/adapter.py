@@ -1,6 +1,5 @@
 """Stripe: `Stripe-Signature` webhooks and the REST API v1, pinned to one API version."""
 
-import json
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 
@@ -72,13 +71,9 @@ class StripeAdapter(ProcessorAdapter):
     def verify_signature(self, *, body: bytes, headers: Mapping[str, str]) -> None:
         stripe_signature_verify(body=body, headers=headers, secret=self.creds.webhook_secret, now=self.clock())
 
-    def delivery_id(self, *, body: bytes, headers: Mapping[str, str]) -> str:
+    def delivery_id(self, *, body: bytes, headers: Mapping[str, str], payload: dict) -> str:
         # The event id (`evt_…`): every retry of an event resends it.
-        try:
-            event_id = json.loads(body).get("id")
-        except (ValueError, AttributeError):
-            event_id = None
-        return str(event_id)[:255] if event_id else sha256_hex(body)
+        return str(payload.get("id") or "")[:255] or sha256_hex(body)
 
     def event_type(self, *, payload: dict) -> str:
         return str(payload.get("type") or "")[:100]
