@@ -1,12 +1,20 @@
 """What every adapter reads the same way: a JSON body, an ISO 8601 time, our visitor id in a checkout's
-custom data, and a listed object its mapping cannot read (skipped and counted, never the end of a poll)."""
+custom data, a listed object its mapping cannot read (skipped and counted, never the end of a poll), and
+the object a fetch by id asked for."""
 
 import json
 from collections.abc import Callable
 from datetime import datetime
 
 from integrations.processors.errors import PayloadInvalid
-from integrations.processors.types import Change, Unreadable
+from integrations.processors.types import (
+    Change,
+    NormalizedOrder,
+    NormalizedSubscription,
+    OrderChange,
+    SubscriptionChange,
+    Unreadable,
+)
 
 # The key of our visitor id in the custom data or metadata every processor carries from the checkout.
 VISITOR_KEY = "trackrev_visitor_id"
@@ -45,3 +53,17 @@ def readable(parse: Callable[[dict], Change]) -> Callable[[dict], Change]:
             return Unreadable(str(exc))
 
     return parse_item
+
+
+def fetched_order(change: Change, external_id: str) -> NormalizedOrder:
+    """The order a fetch by id read; PayloadInvalid, with the mapping's reason, when it is none."""
+    if not isinstance(change, OrderChange):
+        raise PayloadInvalid(f"order {external_id}: {change.reason}")
+    return change.order
+
+
+def fetched_subscription(change: Change, external_id: str) -> NormalizedSubscription:
+    """The subscription a fetch by id read; PayloadInvalid, with the mapping's reason, when it is none."""
+    if not isinstance(change, SubscriptionChange):
+        raise PayloadInvalid(f"subscription {external_id}: {change.reason}")
+    return change.subscription

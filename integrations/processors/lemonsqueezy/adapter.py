@@ -8,15 +8,13 @@ from integrations.processors.errors import Failure, PayloadInvalid, ProcessorRej
 from integrations.processors.http import HttpClient
 from integrations.processors.lemonsqueezy import demo, mapping
 from integrations.processors.options import ConnectionOption
-from integrations.processors.parsing import iso_datetime, json_body, readable
+from integrations.processors.parsing import fetched_order, fetched_subscription, iso_datetime, json_body, readable
 from integrations.processors.signing import constant_time_equal, hmac_sha256, sha256_hex
 from integrations.processors.types import (
     ChangesPage,
     NormalizedOrder,
     NormalizedSubscription,
-    OrderChange,
     ParsedEvent,
-    SubscriptionChange,
 )
 
 PAGE_SIZE = 100  # the API's maximum `page[size]`
@@ -139,15 +137,11 @@ class LemonSqueezyAdapter(ProcessorAdapter):
             change = mapping.invoice_from(self._get(f"subscription-invoices/{invoice_id}"))
         else:
             change = mapping.order_from(self._get(f"orders/{external_id}"))
-        if not isinstance(change, OrderChange):
-            raise PayloadInvalid(f"order {external_id}: {change.reason}")
-        return change.order
+        return fetched_order(change, external_id)
 
     def fetch_subscription(self, *, external_id: str) -> NormalizedSubscription:
         change = mapping.subscription_from(self._get(f"subscriptions/{external_id}"))
-        if not isinstance(change, SubscriptionChange):
-            raise PayloadInvalid(f"subscription {external_id}: {change.reason}")
-        return change.subscription
+        return fetched_subscription(change, external_id)
 
     def _get(self, path: str) -> dict:
         if not path.rpartition("/")[2].isdigit():  # ids are integers; anything else would name another path

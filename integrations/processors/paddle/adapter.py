@@ -12,15 +12,13 @@ from integrations.processors.errors import Failure, PayloadInvalid, ProcessorRej
 from integrations.processors.http import HttpClient
 from integrations.processors.paddle import demo, mapping
 from integrations.processors.paddle.signature import SIGNATURE_HEADER, paddle_verify
-from integrations.processors.parsing import iso_datetime, json_body, readable
+from integrations.processors.parsing import fetched_order, fetched_subscription, iso_datetime, json_body, readable
 from integrations.processors.signing import sha256_hex
 from integrations.processors.types import (
     ChangesPage,
     NormalizedOrder,
     NormalizedSubscription,
-    OrderChange,
     ParsedEvent,
-    SubscriptionChange,
 )
 
 # Paddle answers at most its own maximum when asked for more, and says how many in meta.pagination.per_page.
@@ -142,15 +140,11 @@ class PaddleAdapter(ProcessorAdapter):
     def fetch_order(self, *, external_id: str) -> NormalizedOrder:
         body = self.http.get_json(f"transactions/{external_id}", params={"include": "customer"})
         change = mapping.order_from(body.get("data") or {})
-        if not isinstance(change, OrderChange):
-            raise PayloadInvalid(f"transaction {external_id}: {change.reason}")
-        return change.order
+        return fetched_order(change, external_id)
 
     def fetch_subscription(self, *, external_id: str) -> NormalizedSubscription:
         change = mapping.subscription_from(self.http.get_json(f"subscriptions/{external_id}").get("data") or {})
-        if not isinstance(change, SubscriptionChange):
-            raise PayloadInvalid(f"subscription {external_id}: {change.reason}")
-        return change.subscription
+        return fetched_subscription(change, external_id)
 
     def check_credentials(self) -> None:
         body = self.http.get_json("transactions", params={"per_page": 1})

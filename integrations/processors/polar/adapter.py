@@ -4,9 +4,9 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 
 from integrations.processors.base import ProcessorAdapter, Repair
-from integrations.processors.errors import Failure, PayloadInvalid, ProcessorRejected, SignatureInvalid
+from integrations.processors.errors import Failure, ProcessorRejected, SignatureInvalid
 from integrations.processors.options import ConnectionOption
-from integrations.processors.parsing import json_body, readable
+from integrations.processors.parsing import fetched_order, fetched_subscription, json_body, readable
 from integrations.processors.polar import demo, mapping
 from integrations.processors.polar.signature import STANDARD_WEBHOOKS_HEADERS, standard_webhooks_verify
 from integrations.processors.signing import b64decode_strict
@@ -14,10 +14,8 @@ from integrations.processors.types import (
     ChangesPage,
     NormalizedOrder,
     NormalizedSubscription,
-    OrderChange,
     ParsedEvent,
     RefundChange,
-    SubscriptionChange,
 )
 
 PAGE_SIZE = 100  # Polar's maximum
@@ -131,15 +129,11 @@ class PolarAdapter(ProcessorAdapter):
 
     def fetch_order(self, *, external_id: str) -> NormalizedOrder:
         change = mapping.order_from(self.http.get_json(f"orders/{external_id}"))
-        if not isinstance(change, OrderChange):
-            raise PayloadInvalid(f"order {external_id}: {change.reason}")
-        return change.order
+        return fetched_order(change, external_id)
 
     def fetch_subscription(self, *, external_id: str) -> NormalizedSubscription:
         change = mapping.subscription_from(self.http.get_json(f"subscriptions/{external_id}"))
-        if not isinstance(change, SubscriptionChange):
-            raise PayloadInvalid(f"subscription {external_id}: {change.reason}")
-        return change.subscription
+        return fetched_subscription(change, external_id)
 
     def check_credentials(self) -> None:
         body = self.http.get_json("orders/", params={**self._org_params(), "limit": 1})

@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 import requests
 
 from integrations.processors.base import ProcessorAdapter, Repair
-from integrations.processors.errors import Failure, PayloadInvalid, ProcessorRejected
+from integrations.processors.errors import Failure, ProcessorRejected
 from integrations.processors.http import HttpClient
-from integrations.processors.parsing import json_body, readable
+from integrations.processors.parsing import fetched_order, fetched_subscription, json_body, readable
 from integrations.processors.signing import sha256_hex
 from integrations.processors.stripe import demo, mapping
 from integrations.processors.stripe.signature import SIGNATURE_HEADER, stripe_signature_verify
@@ -16,9 +16,7 @@ from integrations.processors.types import (
     ChangesPage,
     NormalizedOrder,
     NormalizedSubscription,
-    OrderChange,
     ParsedEvent,
-    SubscriptionChange,
 )
 
 # The shapes mapping.py reads; webhook endpoints are created on it too (the setup steps say so).
@@ -187,15 +185,11 @@ class StripeAdapter(ProcessorAdapter):
                     f"no checkout session for {external_id}", failure=Failure.NOT_FOUND, status_code=404
                 )
             change = mapping.session_from(sessions[0])
-        if not isinstance(change, OrderChange):
-            raise PayloadInvalid(f"order {external_id}: {change.reason}")
-        return change.order
+        return fetched_order(change, external_id)
 
     def fetch_subscription(self, *, external_id: str) -> NormalizedSubscription:
         change = mapping.subscription_from(self.http.get_json(f"subscriptions/{external_id}"))
-        if not isinstance(change, SubscriptionChange):
-            raise PayloadInvalid(f"subscription {external_id}: {change.reason}")
-        return change.subscription
+        return fetched_subscription(change, external_id)
 
     def check_credentials(self) -> None:
         body = self.http.get_json("events", params={"limit": 1})
