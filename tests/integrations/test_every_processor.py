@@ -8,13 +8,12 @@ from collections import Counter
 from decimal import Decimal
 
 import pytest
-import time_machine
 
 from integrations.models import ExchangeRate, Order
-from integrations.processors.registry import ADAPTERS, get_adapter
-from integrations.services.reconcile import sync_run_execute, sync_run_queue
+from integrations.processors.registry import ADAPTERS
 from tests.factories.integrations import ProcessorConnectionFactory
 from tests.integrations.kits import kit
+from tests.integrations.reconciling import reconcile_at
 
 pytestmark = pytest.mark.django_db
 
@@ -38,11 +37,7 @@ def reconciled(workspace, key: str, base_url: str) -> None:
     connection = ProcessorConnectionFactory(
         workspace=workspace, processor=key, api_base_url=base_url, api_token="tok", webhook_secret=kit(key).secret
     )
-    run = sync_run_queue(connection=connection)
-    adapter = get_adapter(connection)
-    adapter.http = adapter.http_client(sleep=lambda seconds: None)
-    with time_machine.travel(NOW, tick=False):
-        sync_run_execute(sync_run_id=run.pk, adapter=adapter)
+    reconcile_at(NOW, connection)
 
 
 def revenue(api_client, **params) -> Decimal:

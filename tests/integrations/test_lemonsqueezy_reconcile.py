@@ -5,16 +5,15 @@ subscriptions repaired, and replays that change nothing."""
 import datetime as dt
 
 import pytest
-import time_machine
 
 from integrations.models import FirstSeenVia, Order, OrderKind, Subscription, SubscriptionStatus, WebhookEvent
 from integrations.processors.registry import get_adapter
 from integrations.services.ledger import change_apply
-from integrations.services.reconcile import sync_run_execute, sync_run_queue
 from integrations.services.webhooks import webhook_event_process
 from tests.factories.integrations import ProcessorConnectionFactory
 from tests.integrations.fake_lemonsqueezy import FakeLemonSqueezy
 from tests.integrations.lemonsqueezy import encode, iso, payload, sign
+from tests.integrations.reconciling import reconciler
 
 pytestmark = pytest.mark.django_db
 
@@ -40,12 +39,7 @@ def connection(fake):
     )
 
 
-def reconcile(connection, sleeps=None):
-    run = sync_run_queue(connection=connection)
-    adapter = get_adapter(connection)
-    adapter.http = adapter.http_client(sleep=(sleeps if sleeps is not None else []).append)
-    with time_machine.travel(NOW, tick=False):
-        return sync_run_execute(sync_run_id=run.pk, adapter=adapter)
+reconcile = reconciler(NOW)
 
 
 def seed(fake, count: int, since: dt.datetime):

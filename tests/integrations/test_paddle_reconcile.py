@@ -4,15 +4,15 @@ pagination and a 429, the watermark, refunds approved late, subscriptions that e
 import datetime as dt
 
 import pytest
-import time_machine
 
 from integrations.models import FirstSeenVia, Order, Refund, Subscription
 from integrations.processors.registry import get_adapter
 from integrations.services.ledger import change_apply
-from integrations.services.reconcile import OVERLAP, sync_run_execute, sync_run_queue
+from integrations.services.reconcile import OVERLAP
 from tests.factories.integrations import ProcessorConnectionFactory
 from tests.integrations.fake_paddle import FakePaddle
 from tests.integrations.paddle import encode, iso, payload
+from tests.integrations.reconciling import reconciler
 from trackrev.common.emails import email_digest
 
 pytestmark = pytest.mark.django_db
@@ -35,12 +35,7 @@ def connection(fake):
     )
 
 
-def reconcile(connection, sleeps=None):
-    run = sync_run_queue(connection=connection)
-    adapter = get_adapter(connection)
-    adapter.http = adapter.http_client(sleep=(sleeps if sleeps is not None else []).append)  # Paddle-Version: 1
-    with time_machine.travel(NOW, tick=False):
-        return sync_run_execute(sync_run_id=run.pk, adapter=adapter)
+reconcile = reconciler(NOW)
 
 
 def seed(fake, count: int, since: dt.datetime):

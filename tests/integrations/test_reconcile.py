@@ -17,15 +17,14 @@ from integrations.models import (
 from integrations.models.ledger import TERMINAL_SUBSCRIPTION_STATUSES
 from integrations.processors.base import Repair
 from integrations.processors.errors import Failure
-from integrations.processors.http import HttpClient
 from integrations.processors.polar import mapping
 from integrations.processors.polar.adapter import OPEN_SUBSCRIPTION_STATUSES, PolarAdapter
-from integrations.processors.registry import get_adapter
 from integrations.services.ledger import change_apply
-from integrations.services.reconcile import sync_run_execute, sync_run_queue
+from integrations.services.reconcile import sync_run_execute
 from tests.factories.integrations import ProcessorConnectionFactory
 from tests.integrations.fake_polar import FakePolar, iso
 from tests.integrations.polar import payload
+from tests.integrations.reconciling import reconciler
 
 pytestmark = pytest.mark.django_db
 
@@ -46,18 +45,7 @@ def connection(fake):
     )
 
 
-class Sleeps(list):
-    def __call__(self, seconds):
-        self.append(seconds)
-
-
-def reconcile(connection, sleeps=None):
-    run = sync_run_queue(connection=connection)
-    http = HttpClient(
-        base_url=connection.api_base_url, token=connection.api_token, sleep=Sleeps() if sleeps is None else sleeps
-    )
-    with time_machine.travel(NOW, tick=False):
-        return sync_run_execute(sync_run_id=run.pk, adapter=get_adapter(connection, http=http))
+reconcile = reconciler(NOW)
 
 
 def seed(fake, count, since):
@@ -75,7 +63,7 @@ def test_webhook_outage_is_recovered_exactly_once(fake, connection):
     _, orders = seed(fake, 250, NOW - dt.timedelta(days=2))
     fake.add_refund(order=orders[3], created_at=NOW - dt.timedelta(hours=1))
     fake.throttle.add(("orders", 2))
-    sleeps = Sleeps()
+    sleeps = []
 
     run = reconcile(connection, sleeps)
 

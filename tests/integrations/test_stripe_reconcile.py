@@ -5,17 +5,16 @@ subscriptions that ended unseen."""
 import datetime as dt
 
 import pytest
-import time_machine
 
 from integrations.models import FirstSeenVia, MatchedBy, Order, OrderKind, ProcessorConnection, Refund, Subscription
 from integrations.processors.errors import Failure, ProcessorRejected
 from integrations.processors.http import HttpClient
 from integrations.processors.registry import get_adapter
 from integrations.processors.stripe import mapping
-from integrations.services.reconcile import sync_run_execute, sync_run_queue
 from integrations.services.webhooks import webhook_event_process
 from tests.factories.integrations import ProcessorConnectionFactory, WebhookEventFactory
 from tests.integrations.fake_stripe import FakeStripe
+from tests.integrations.reconciling import reconciler
 from tests.integrations.stripe import SECRET, TOKEN, unix
 
 pytestmark = pytest.mark.django_db
@@ -40,18 +39,7 @@ def connection(fake):
     )
 
 
-class Sleeps(list):
-    def __call__(self, seconds):
-        self.append(seconds)
-
-
-def reconcile(connection, sleeps=None):
-    connection.refresh_from_db()
-    run = sync_run_queue(connection=connection)
-    adapter = get_adapter(connection)
-    adapter.http = adapter.http_client(sleep=Sleeps() if sleeps is None else sleeps)  # its headers, no waits
-    with time_machine.travel(NOW, tick=False):
-        return sync_run_execute(sync_run_id=run.pk, adapter=adapter)
+reconcile = reconciler(NOW)
 
 
 def seed(fake, since, *, subscriptions=150, one_time=60, renewals=20):
@@ -97,7 +85,7 @@ def ledger() -> list[tuple]:
 def test_webhook_outage_is_recovered_exactly_once(fake, connection):
     invoices, sessions = seed(fake, NOW - dt.timedelta(days=2))
     fake.throttle.add(("events", 2))
-    sleeps = Sleeps()
+    sleeps = []
 
     run = reconcile(connection, sleeps)
 
