@@ -13,6 +13,8 @@ class Customer(models.Model):
     connection = models.ForeignKey(ProcessorConnection, on_delete=models.CASCADE, related_name="customers")
     external_id = models.CharField(max_length=255)
     email_digest = models.CharField(max_length=64, blank=True)
+    # The domain alone, lower case: enough to tell a self-referral from a colleague's address, no address.
+    email_domain = models.CharField(max_length=253, blank=True)
     visitor_id = models.CharField(max_length=64, blank=True)
     source_updated_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
@@ -128,6 +130,7 @@ class Order(models.Model):
     subscription_external_id = models.CharField(max_length=255, blank=True)
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
     customer_email_digest = models.CharField(max_length=64, blank=True)
+    customer_email_domain = models.CharField(max_length=253, blank=True)
     first_seen_via = models.CharField(max_length=8, choices=FirstSeenVia.choices)
     source_updated_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)

@@ -27,16 +27,21 @@ def fx_rate_per_eur(*, currency: str, on: dt.date) -> Decimal | None:
     )
 
 
-def fx_to_usd_minor(*, amount_minor: int, currency: str, on: dt.date) -> int | None:
-    """Convert through EUR: amount / rate(currency) * rate(USD). None when a rate is missing."""
-    currency = currency.upper()
-    if currency == USD:
+def fx_convert_minor(*, amount_minor: int, currency: str, to: str, on: dt.date) -> int | None:
+    """Convert through EUR at the ECB rates of `on`: amount / rate(currency) * rate(to). None when a rate is
+    missing."""
+    currency, to = currency.upper(), to.upper()
+    if currency == to:
         return amount_minor
     source_rate = fx_rate_per_eur(currency=currency, on=on)
-    usd_rate = fx_rate_per_eur(currency=USD, on=on)
-    if not source_rate or not usd_rate:
+    target_rate = fx_rate_per_eur(currency=to, on=on)
+    if not source_rate or not target_rate:
         return None
-    return decimal_to_minor(minor_to_decimal(amount_minor, currency) / source_rate * usd_rate, USD)
+    return decimal_to_minor(minor_to_decimal(amount_minor, currency) / source_rate * target_rate, to)
+
+
+def fx_to_usd_minor(*, amount_minor: int, currency: str, on: dt.date) -> int | None:
+    return fx_convert_minor(amount_minor=amount_minor, currency=currency, to=USD, on=on)
 
 
 def order_fx_apply(order: Order) -> bool:

@@ -42,7 +42,7 @@ from integrations.processors.types import (
 )
 from integrations.services.consumers import order_consumers_notify, orders_consumers_notify
 from integrations.services.fx import order_fx_apply
-from trackrev.common.emails import email_digest
+from trackrev.common.emails import email_digest, email_domain
 
 # For identical source timestamps (a processor may send several events with one snapshot): the later stage wins.
 ORDER_STATUS_RANK = {"draft": 0, "pending": 1, "void": 2, "paid": 3, "partially_refunded": 4, "refunded": 5}
@@ -84,6 +84,7 @@ def _customer_upsert(*, connection: ProcessorConnection, customer: NormalizedCus
     values = {"source_updated_at": customer.source_updated_at}
     if customer.email:
         values["email_digest"] = email_digest(customer.email)
+        values["email_domain"] = email_domain(customer.email)
     if customer.visitor_ref:
         values["visitor_id"] = customer.visitor_ref
     obj, created = _lock_or_create(
@@ -199,7 +200,7 @@ def _customer_rematch(customer: Customer) -> list[int]:
     those that name no visitor of their own match again, then the other orders of their subscriptions."""
     emailed = Order.objects.filter(customer=customer).exclude(customer_email_digest=customer.email_digest)
     changed = list(emailed.order_by("pk").values_list("pk", flat=True))
-    emailed.update(customer_email_digest=customer.email_digest)
+    emailed.update(customer_email_digest=customer.email_digest, customer_email_domain=customer.email_domain)
     orders = Order.objects.filter(customer=customer, visitor_ref="")
     rematched = _orders_rematch(orders)
     subscriptions = orders.filter(pk__in=rematched).exclude(subscription_external_id="")
@@ -252,6 +253,7 @@ def _order_values(order: NormalizedOrder, customer: Customer | None) -> dict:
         "subscription_external_id": order.subscription_external_id,
         "customer": customer,
         "customer_email_digest": customer.email_digest if customer else "",
+        "customer_email_domain": customer.email_domain if customer else "",
         "source_updated_at": order.source_updated_at,
     }
 

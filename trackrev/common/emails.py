@@ -17,3 +17,9 @@ def email_digest(email: str) -> str:
     if not normalized:
         return ""
     return hmac.new(settings.EMAIL_HASH_KEY.encode(), normalized.encode(), hashlib.sha256).hexdigest()
+
+
+def email_domain(email: str) -> str:
+    """The normalised email's domain ("" without one): shown nowhere, compared for self-referrals."""
+    _, at, domain = email_normalize(email).rpartition("@")
+    return domain if at else ""

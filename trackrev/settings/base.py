@@ -258,7 +258,7 @@ CELERY_TIMEZONE = "UTC"
 # in the transaction of the change. An order id whenever the ledger changes an order:
 ORDER_CONSUMERS: list[str] = ["attribution.conversion_record"]
 # An order id whenever attribution changed the order's visitor match or its credits:
-ATTRIBUTION_CONSUMERS: list[str] = []
+ATTRIBUTION_CONSUMERS: list[str] = ["affiliates.order_attribution_changed"]
 # A workspace id whenever its settings changed:
 WORKSPACE_CONSUMERS: list[str] = ["attribution.workspace_settings_changed"]
 
@@ -277,13 +277,22 @@ WEBHOOK_INBOX_RETENTION_DAYS = env.int("WEBHOOK_INBOX_RETENTION_DAYS", default=3
 # See integrations/processors/api_urls.py.
 PROCESSOR_API_HOSTS = env.list("PROCESSOR_API_HOSTS", default=[])
 
+# --- Affiliate payouts ------------------------------------------------------------------------------
+# The operator's Stripe account, acting as the platform: a month's Stripe payouts of a workspace become
+# one invoice to it, and once it is paid, one Connect transfer per partner. Unset: no Stripe method.
+STRIPE_PAYOUTS_API_KEY = env.str("STRIPE_PAYOUTS_API_KEY", default="")
+STRIPE_PAYOUTS_API_URL = env.str("STRIPE_PAYOUTS_API_URL", default="https://api.stripe.com")
+
 # --- Pixel ---------------------------------------------------------------------------------------
 PIXEL_RATE_LIMIT_PER_MINUTE = env.int("PIXEL_RATE_LIMIT_PER_MINUTE", default=600)  # per client IP and workspace
 # Proxies in front of the web process that append to X-Forwarded-For (0: use the socket address).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # Dotted path of `(*, workspace_id, code) -> partner name | None`, so `via`/`ref` of a known
 # partner makes an Affiliates touch without attribution importing the app that owns partners.
-PARTNER_RESOLVER = ""
+PARTNER_RESOLVER = "affiliates.selectors.resolvers.partner_name_for_code"
+# Dotted path of `(*, workspace_id, order_ids) -> {order_id: {...}}`: the partner credited for each order,
+# shown beside the marketing credits on the order page and in the orders API.
+ORDER_PARTNER_RESOLVER = "affiliates.selectors.resolvers.order_partners"
 # A workspace id after its touches were re-classified:
 CHANNEL_RULES_CONSUMERS: list[str] = ["attribution.channel_rules_applied"]
 
