@@ -131,6 +131,9 @@ class Order(models.Model):
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
     customer_email_digest = models.CharField(max_length=64, blank=True)
     customer_email_domain = models.CharField(max_length=253, blank=True)
+    # The codes and ids of the discounts the order used (NormalizedOrder.discount_codes): a partner who owns
+    # one is referred the order.
+    discount_codes = models.JSONField(default=list, blank=True)
     first_seen_via = models.CharField(max_length=8, choices=FirstSeenVia.choices)
     source_updated_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,6 +1,6 @@
 """What every adapter reads the same way: a JSON body, an ISO 8601 time, our visitor id in a checkout's
-custom data, a listed object its mapping cannot read (skipped and counted, never the end of a poll), and
-the object a fetch by id asked for."""
+custom data, an order's discount codes, a listed object its mapping cannot read (skipped and counted, never
+the end of a poll), and the object a fetch by id asked for."""
 
 import json
 from collections.abc import Callable
@@ -41,6 +41,20 @@ def visitor_ref(custom_data) -> str:
     """Our visitor id in a dict of custom data, "" when absent (values may arrive as numbers)."""
     value = custom_data.get(VISITOR_KEY) if isinstance(custom_data, dict) else None
     return str(value)[:64] if value not in (None, "") else ""
+
+
+def codes(*values) -> tuple[str, ...]:
+    """An order's discount codes as partners' codes are compared with them: lower case (customers type them
+    in any case), each once, in order; absent ones (a discount without a code) left out."""
+    cleaned = (str(value).strip().lower() for value in values if value is not None)
+    return tuple(dict.fromkeys(value for value in cleaned if value))
+
+
+def embedded_discount_codes(data: dict) -> tuple[str, ...]:
+    """The codes of an order that names its discount (`discount_id`) and may embed it (`discount`, with the
+    `code` the customer typed, null for a discount without one)."""
+    discount = data.get("discount") or {}
+    return codes(discount.get("code"), data.get("discount_id"))
 
 
 def readable(parse: Callable[[dict], Change]) -> Callable[[dict], Change]:

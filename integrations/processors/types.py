@@ -33,6 +33,9 @@ class NormalizedOrder:
     customer: NormalizedCustomer | None
     subscription_external_id: str
     source_updated_at: datetime
+    # What the order's discounts are known by, for partners who own one: the code the customer typed and the
+    # processor's discount or promotion-code id, lower case, each once, in order (see parsing.codes).
+    discount_codes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -250,6 +250,7 @@ def _order_values(order: NormalizedOrder, customer: Customer | None) -> dict:
         "tax_minor": order.tax_minor,
         "placed_at": order.placed_at,
         "visitor_ref": order.visitor_ref,
+        "discount_codes": list(order.discount_codes),
         "subscription_external_id": order.subscription_external_id,
         "customer": customer,
         "customer_email_digest": customer.email_digest if customer else "",
@@ -264,6 +265,11 @@ def _order_apply(obj: Order, *, order: NormalizedOrder, customer: Customer | Non
     values = _order_values(order, customer)
     if not order.visitor_ref:  # a state without the checkout's visitor id never clears it
         del values["visitor_ref"]
+    if not order.discount_codes:  # nor one without the discount codes, which another event may carry
+        del values["discount_codes"]
+    elif order.source_updated_at == obj.source_updated_at:
+        # The same state read with more or less detail (a webhook, a listing that expands the discount).
+        values["discount_codes"] = list(dict.fromkeys([*obj.discount_codes, *order.discount_codes]))
     if not order.subscription_external_id and obj.subscription_external_id:
         # Named by its subscription (see _first_order_link): a state of the order that names none keeps it.
         del values["subscription_external_id"], values["kind"]
@@ -295,6 +301,22 @@ def _order_apply(obj: Order, *, order: NormalizedOrder, customer: Customer | Non
     return created or changed
 
 
+def _order_fill(obj: Order, order: NormalizedOrder) -> bool:
+    """What an older state still brings that the row lacks (a checkout reported after its invoice): the
+    visitor id, the discount codes. Saves them and says so when it brought any."""
+    fields = []
+    if order.visitor_ref and not obj.visitor_ref:
+        obj.visitor_ref = order.visitor_ref
+        _match_assign(obj)
+        fields += ["visitor_ref", "visitor_id", "matched_by"]
+    if order.discount_codes and not obj.discount_codes:
+        obj.discount_codes = list(order.discount_codes)
+        fields.append("discount_codes")
+    if fields:
+        obj.save(update_fields=[*fields, "updated_at"])
+    return bool(fields)
+
+
 @transaction.atomic
 def order_upsert(*, connection: ProcessorConnection, order: NormalizedOrder, via: str) -> UpsertResult:
     customer, customer_moved = (
@@ -315,16 +337,9 @@ def order_upsert(*, connection: ProcessorConnection, order: NormalizedOrder, via
         },
     )
     shared_before = _shared_visitor(obj)
-    changed = []
     fresh = created or not _order_is_stale(order, obj)
-    if fresh and _order_apply(obj, order=order, customer=customer, created=created):
-        changed.append(obj.pk)
-    elif not fresh and order.visitor_ref and not obj.visitor_ref:
-        # An older state still brings the visitor id the row lacks (a checkout reported after its invoice).
-        obj.visitor_ref = order.visitor_ref
-        _match_assign(obj)
-        obj.save(update_fields=["visitor_ref", "visitor_id", "matched_by", "updated_at"])
-        changed.append(obj.pk)
+    moved = _order_apply(obj, order=order, customer=customer, created=created) if fresh else _order_fill(obj, order)
+    changed = [obj.pk] if moved else []
     if customer_moved:
         changed += _customer_rematch(customer)
     if obj.subscription_external_id and _shared_visitor(obj) != shared_before:

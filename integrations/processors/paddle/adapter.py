@@ -28,6 +28,8 @@ OPEN_SUBSCRIPTION_STATUSES = ("active", "past_due", "paused", "trialing")
 # Adjustments can be filtered on neither date: they are read newest first, back to those created this long
 # before the window, since a refund Paddle approves inside the window may have been asked for days before.
 REFUND_REVIEW = timedelta(days=14)
+# A transaction's customer (its email) and discount (the code the customer typed), listed with it.
+TRANSACTION_INCLUDES = "customer,discount"
 KEY_REFUSED = frozenset({"invalid_token", "authentication_missing", "authentication_malformed"})
 
 
@@ -116,13 +118,13 @@ class PaddleAdapter(ProcessorAdapter):
     def list_changes(self, *, since: datetime) -> Iterator[ChangesPage]:
         # Subscriptions first, so orders find them: every open one (no date filter exists), then the
         # transactions changed in the window (status changes keep the id: filter on updated_at) with their
-        # customers, then the adjustments.
+        # customers and discounts, then the adjustments.
         open_ones = {"status": ",".join(OPEN_SUBSCRIPTION_STATUSES)}
         yield from self._pages("subscriptions", open_ones, "subscriptions", mapping.subscription_from)
         transactions = {
             "updated_at[GT]": _stamp(since),
             "status": ",".join(mapping.LISTED_ORDER_STATUSES),
-            "include": "customer",
+            "include": TRANSACTION_INCLUDES,
             "order_by": "id[ASC]",
         }
         yield from self._pages("transactions", transactions, "transactions", mapping.order_from)
@@ -138,7 +140,7 @@ class PaddleAdapter(ProcessorAdapter):
         )
 
     def fetch_order(self, *, external_id: str) -> NormalizedOrder:
-        body = self.http.get_json(f"transactions/{external_id}", params={"include": "customer"})
+        body = self.http.get_json(f"transactions/{external_id}", params={"include": TRANSACTION_INCLUDES})
         change = mapping.order_from(body.get("data") or {})
         return fetched_order(change, external_id)
 

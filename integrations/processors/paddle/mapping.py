@@ -3,13 +3,14 @@
 Field facts (the billing processors' reference notes §2): money is a string in the currency's lowest
 denomination, currency codes are upper case, timestamps RFC 3339. A transaction's `details.totals.subtotal`
 is before discount and tax; it carries no email (only `customer_id`, or the customer itself when listed with
-`include=customer`). Refunds and chargebacks are adjustments, booked once approved.
+`include=customer`), and names its discount (`discount_id`, `dsc_…`) but carries the code the customer typed
+only when listed with `include=discount`. Refunds and chargebacks are adjustments, booked once approved.
 """
 
 from datetime import UTC, datetime
 
 from integrations.processors.errors import PayloadInvalid
-from integrations.processors.parsing import iso_datetime, visitor_ref
+from integrations.processors.parsing import embedded_discount_codes, iso_datetime, visitor_ref
 from integrations.processors.types import (
     Change,
     CustomerChange,
@@ -147,6 +148,7 @@ def order_from(data: dict, fallback: datetime | None = None) -> Change:
             customer=_customer_of(data),
             subscription_external_id=str(data.get("subscription_id") or ""),
             source_updated_at=updated_at,
+            discount_codes=embedded_discount_codes(data),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PayloadInvalid(f"unreadable Paddle transaction: {exc!r}") from exc

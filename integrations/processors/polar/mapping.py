@@ -2,13 +2,14 @@
 
 Field facts (see shared/reference/polar.md): amounts are integers in the currency's smallest unit,
 currencies lower case, `modified_at` is null until a row is first updated, `net_amount` is revenue
-(after discount, before tax), refunds' `amount` is net of tax too.
+(after discount, before tax), refunds' `amount` is net of tax too. An order names its discount
+(`discount_id`) and embeds it, with the code the customer typed (`code`, null for a discount without one).
 """
 
 from datetime import datetime
 
 from integrations.processors.errors import PayloadInvalid
-from integrations.processors.parsing import iso_datetime, visitor_ref
+from integrations.processors.parsing import embedded_discount_codes, iso_datetime, visitor_ref
 from integrations.processors.types import (
     Change,
     Ignored,
@@ -86,8 +87,9 @@ def order_from(data: dict, fallback: datetime | None = None) -> Change:
             customer=customer_from(data.get("customer"), fallback),
             subscription_external_id=str(data.get("subscription_id") or ""),
             source_updated_at=updated_at,
+            discount_codes=embedded_discount_codes(data),
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PayloadInvalid(f"unreadable Polar order: {exc!r}") from exc
     return OrderChange(order)
 

@@ -22,6 +22,8 @@ from integrations.processors.types import (
 # The shapes mapping.py reads; webhook endpoints are created on it too (the setup steps say so).
 API_VERSION = mapping.API_VERSION
 PAGE_SIZE = 100  # Stripe's maximum `limit`
+# An invoice's discounts with their promotion codes (the code the customer typed), in place of their ids.
+DISCOUNTS_EXPANDED = "discounts.promotion_code"
 # `GET /v1/events` reaches 30 days back: a window starting earlier is read from the object lists, with a
 # day's margin so that no event expires while its pages are read.
 EVENTS_REACH = timedelta(days=29)
@@ -77,9 +79,20 @@ class StripeAdapter(ProcessorAdapter):
         return str(payload.get("type") or "")[:100]
 
     def parse_event(self, *, body: bytes, headers: Mapping[str, str]) -> ParsedEvent:
-        """Offline, except for a refund or dispute: the API says which order its payment paid for."""
+        """Offline, except for a refund or dispute (the API says which order its payment paid for) and for an
+        invoice with discounts (the API says their codes)."""
         payload = json_body(body)
-        return mapping.event_from(payload, self._order_of_payment)
+        return mapping.event_from(self._discounts_expanded(payload), self._order_of_payment)
+
+    def _discounts_expanded(self, event: dict) -> dict:
+        """An invoice event with its discounts as a fetched or listed invoice has them: webhook, events and
+        lists then give an order the same codes, and the codes partners own rather than `di_…` ids."""
+        invoice = mapping.unexpanded_invoice(event)
+        if not invoice:
+            return event
+        discounts = self.http.get_json(f"invoices/{invoice}", params={"expand[]": DISCOUNTS_EXPANDED}).get("discounts")
+        data = event["data"]
+        return {**event, "data": {**data, "object": {**data["object"], "discounts": discounts or []}}}
 
     def _order_of_payment(self, payment_intent: str, charge: str) -> mapping.OrderRef:
         """The order a payment paid for (refunds and disputes name only the payment): the invoice that lists
@@ -156,7 +169,8 @@ class StripeAdapter(ProcessorAdapter):
         yield from self._object_pages(
             "checkout/sessions", [("status", "complete"), *created], "checkout sessions", mapping.session_from
         )
-        yield from self._object_pages("invoices", [("status", "paid"), *created], "invoices", mapping.invoice_from)
+        invoices = [("status", "paid"), ("expand[]", f"data.{DISCOUNTS_EXPANDED}"), *created]
+        yield from self._object_pages("invoices", invoices, "invoices", mapping.invoice_from)
         yield from self._object_pages("refunds", created, "refunds", moved(mapping.refund_from))
         yield from self._object_pages("disputes", created, "disputes", moved(mapping.dispute_from))
 
@@ -168,7 +182,9 @@ class StripeAdapter(ProcessorAdapter):
         events = [event for items, _ in self._list("events", [*types, *created]) for event in items]
         events.reverse()
         pages = max(1, -(-len(events) // PAGE_SIZE))
-        parse = readable(lambda event: mapping.event_from(event, self._order_of_payment).changes[0])
+        parse = readable(
+            lambda event: mapping.event_from(self._discounts_expanded(event), self._order_of_payment).changes[0]
+        )
         for page in range(pages):
             chunk = events[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
             yield ChangesPage(resource="events", page=page + 1, pages=pages, changes=tuple(map(parse, chunk)))
@@ -177,7 +193,8 @@ class StripeAdapter(ProcessorAdapter):
 
     def fetch_order(self, *, external_id: str) -> NormalizedOrder:
         if external_id.startswith("in_"):
-            change = mapping.invoice_from(self.http.get_json(f"invoices/{external_id}"))
+            invoice = self.http.get_json(f"invoices/{external_id}", params={"expand[]": DISCOUNTS_EXPANDED})
+            change = mapping.invoice_from(invoice)
         else:
             sessions = self._sessions_of(external_id)
             if not sessions:

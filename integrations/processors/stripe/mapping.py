@@ -7,6 +7,11 @@ one-time Checkout payment without an invoice: a subscription's first payment, wh
 and its `invoice.paid` report, is counted once, on the invoice. A subscription-mode session brings no order:
 it binds its visitor id to the subscription, whose invoices (renewals included) follow it.
 
+An order's discounts: a Checkout Session lists its coupons and promotion codes (`discounts[]`, by id); an
+invoice lists Discount objects, by id (`di_…`, the one application of a coupon, which no partner can own)
+unless expanded, and each names its promotion code (whose `code` the customer typed, once expanded) and its
+coupon (`source.coupon`): the adapter expands them wherever it reads an invoice.
+
 Stripe objects have no "modified at": an order's state time is its latest status transition, a
 subscription's its latest own timestamp (webhook and poll read the same object the same way). Refunds,
 disputes and customers change with no timestamp at all: theirs is the event's, or the moment the API was
@@ -19,7 +24,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from integrations.processors.errors import PayloadInvalid
-from integrations.processors.parsing import VISITOR_KEY
+from integrations.processors.parsing import VISITOR_KEY, codes
 from integrations.processors.types import (
     Change,
     CustomerChange,
@@ -120,6 +125,19 @@ def _id(value) -> str:
     return str(value) if value else ""
 
 
+def _discount_codes(discounts) -> tuple[str, ...]:
+    """Of each discount (a Discount object, or a session's `{coupon, promotion_code}`): its promotion code's
+    `code` where expanded and id, and its coupon's id. A bare Discount id names neither."""
+    found = []
+    for discount in discounts:
+        if not isinstance(discount, dict):
+            continue
+        promotion = discount.get("promotion_code")
+        coupon = discount.get("coupon") or (discount.get("source") or {}).get("coupon")
+        found += [promotion.get("code") if isinstance(promotion, dict) else None, _id(promotion), _id(coupon)]
+    return codes(*found)
+
+
 def _customer(data: dict, email: str, stamp: datetime) -> NormalizedCustomer | None:
     customer = _id(data.get("customer"))
     if not customer:
@@ -188,10 +206,22 @@ def invoice_from(data: dict) -> Change:
             customer=_customer(data, data.get("customer_email"), stamp),
             subscription_external_id=subscription,
             source_updated_at=stamp,
+            discount_codes=_discount_codes(data.get("discounts") or ()),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PayloadInvalid(f"unreadable Stripe invoice: {exc!r}") from exc
     return OrderChange(order)
+
+
+def unexpanded_invoice(payload) -> str:
+    """The invoice of an invoice event whose discounts are ids only (an event's object is never expanded),
+    for the adapter to read them expanded; "" for any other event."""
+    data = payload.get("data") if isinstance(payload, dict) else None
+    invoice = data.get("object") if isinstance(data, dict) else None
+    if payload.get("type") not in INVOICE_EVENTS or not isinstance(invoice, dict):
+        return ""
+    unexpanded = any(isinstance(discount, str) for discount in invoice.get("discounts") or ())
+    return _id(invoice) if unexpanded else ""
 
 
 def session_ref(session: dict) -> OrderRef | None:
@@ -234,6 +264,8 @@ def session_from(data: dict) -> Change:
         if ref is None or ref.gross == 0:
             return Ignored(f"checkout session {data['id']} took no payment")
         currency = _currency(data)
+        breakdown = (data.get("total_details") or {}).get("breakdown") or {}  # present when expanded
+        discounts = [*(data.get("discounts") or ()), *(d.get("discount") for d in breakdown.get("discounts") or ())]
         order = NormalizedOrder(
             external_id=ref.external_id,
             status="paid",
@@ -248,6 +280,7 @@ def session_from(data: dict) -> Change:
             customer=customer,
             subscription_external_id="",
             source_updated_at=created,
+            discount_codes=_discount_codes(discounts),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PayloadInvalid(f"unreadable Stripe checkout session: {exc!r}") from exc
