@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0010_processor_choices_from_the_registry'),
+        ('integrations', '0011_customer_email_domain'),
     ]
 
     operations = [
