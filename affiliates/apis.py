@@ -1,0 +1,282 @@
+"""REST API (CONTRACTS.md §5, affiliates): programs, partners, commissions, payouts. Thin: parse, one
+call, render. Objects are named by their public ids and always looked up inside the key's workspace."""
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException, NotFound
+from rest_framework.response import Response
+
+from affiliates.models import CommissionStatus, CommissionType, PartnerStatus, PayoutMethod, Program, Recurring
+from affiliates.selectors.workspace_api import (
+    commission_list,
+    partner_get,
+    partner_list,
+    payout_get,
+    payout_list,
+    program_get,
+    program_list,
+)
+from affiliates.services.partners import partner_create, partner_link
+from affiliates.services.payouts import payouts_create, payouts_csv, period_parse
+from affiliates.services.programs import PlanRequired, program_create, program_update
+from trackrev.common.errors import ApplicationError
+from trackrev.common.money import currency_exponent, decimal_to_minor, minor_to_decimal, money_format
+from trackrev.workspaces.apis import WorkspaceApiView, WorkspaceListApiView
+from trackrev.workspaces.openapi import ErrorSerializer
+from trackrev.workspaces.serializer_fields import StrictCharField
+
+
+class PaymentRequired(APIException):
+    status_code = 402
+    default_code = "plan_required"
+
+
+class Refused(APIException):
+    status_code = 400
+    default_code = "invalid"
+
+
+def _refusal(error: ApplicationError) -> APIException:
+    return PaymentRequired(error.message) if isinstance(error, PlanRequired) else Refused(error.message)
+
+
+class ProgramSerializer(serializers.Serializer):
+    id = serializers.CharField(source="public_id", read_only=True)
+    name = StrictCharField(max_length=120)
+    commission_type = serializers.ChoiceField(choices=CommissionType.choices)
+    commission_value = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0.01, help_text="Percent (20 = 20 %) or the flat amount per order."
+    )
+    recurring = serializers.ChoiceField(choices=Recurring.choices, default=Recurring.LIFETIME)
+    recurring_months = serializers.IntegerField(min_value=1, max_value=120, required=False, allow_null=True)
+    cookie_days = serializers.IntegerField(min_value=1, max_value=365, default=60)
+    hold_days = serializers.IntegerField(min_value=0, max_value=365, default=30)
+    minimum_payout = serializers.DecimalField(
+        max_digits=14, decimal_places=4, min_value=0, default=0, help_text="In the program's currency."
+    )
+    currency = serializers.RegexField(r"^[A-Za-z]{3}$", default="USD")
+    destination_url = serializers.URLField(max_length=500)
+    applications_open = serializers.BooleanField(default=False)
+    terms = StrictCharField(max_length=20000, required=False, allow_blank=True, default="")
+    reverse_on_cancel = serializers.BooleanField(default=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+    def to_representation(self, program: Program) -> dict:
+        data = super().to_representation(program)
+        data["minimum_payout"] = money_format(program.minimum_payout_minor, program.currency)
+        return data
+
+    def to_internal_value(self, data):
+        values = super().to_internal_value(data)
+        if "minimum_payout" in values:
+            currency = values.get("currency") or getattr(self.instance, "currency", "USD")
+            amount = values.pop("minimum_payout")
+            if amount != amount.quantize(minor_to_decimal(1, currency)):
+                raise serializers.ValidationError(
+                    {"minimum_payout": [f"At most {currency_exponent(currency)} decimals in {currency.upper()}."]}
+                )
+            values["minimum_payout_minor"] = decimal_to_minor(amount, currency)
+        return values
+
+
+class ProgramListCreateApi(WorkspaceListApiView):
+    @extend_schema(responses=ProgramSerializer(many=True), summary="Affiliate programs")
+    def get(self, request):
+        return self.paginated_response(program_list(workspace=self.workspace), ProgramSerializer)
+
+    @extend_schema(
+        request=ProgramSerializer,
+        responses={201: ProgramSerializer, 402: OpenApiResponse(ErrorSerializer, description="Pro plan only.")},
+        summary="Create a program (Pro plan)",
+    )
+    def post(self, request):
+        serializer = ProgramSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            program = program_create(workspace=self.workspace, **serializer.validated_data)
+        except ApplicationError as error:
+            raise _refusal(error) from error
+        return Response(ProgramSerializer(program).data, status=status.HTTP_201_CREATED)
+
+
+class ProgramDetailApi(WorkspaceApiView):
+    def _program(self, program_id: str) -> Program:
+        program = program_get(workspace=self.workspace, public_id=program_id)
+        if program is None:
+            raise NotFound()
+        return program
+
+    @extend_schema(responses=ProgramSerializer, summary="One program")
+    def get(self, request, program_id: str):
+        return Response(ProgramSerializer(self._program(program_id)).data)
+
+    @extend_schema(request=ProgramSerializer, responses=ProgramSerializer, summary="Change a program")
+    def patch(self, request, program_id: str):
+        program = self._program(program_id)
+        serializer = ProgramSerializer(program, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        try:
+            program = program_update(program=program, data=serializer.validated_data)
+        except ApplicationError as error:
+            raise _refusal(error) from error
+        return Response(ProgramSerializer(program).data)
+
+
+class PartnerSerializer(serializers.Serializer):
+    id = serializers.CharField(source="public_id")
+    program = serializers.CharField(source="program.public_id")
+    name = serializers.CharField()
+    email = serializers.EmailField()
+    status = serializers.ChoiceField(choices=PartnerStatus.choices)
+    code = serializers.CharField()
+    link = serializers.SerializerMethodField()
+    payout_method = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+    def get_link(self, partner) -> str:
+        return partner_link(partner)
+
+
+class PartnerCreateSerializer(serializers.Serializer):
+    program = StrictCharField(max_length=32)
+    email = serializers.EmailField(max_length=254)
+    name = StrictCharField(max_length=120)
+    code = serializers.SlugField(max_length=40, required=False)
+    payout_method = serializers.ChoiceField(choices=PayoutMethod.choices, default=PayoutMethod.MANUAL)
+    payout_details = serializers.DictField(child=StrictCharField(max_length=500, allow_blank=True), default=dict)
+
+
+class PartnerListCreateApi(WorkspaceListApiView):
+    @extend_schema(
+        parameters=[OpenApiParameter("program", str), OpenApiParameter("status", str, enum=PartnerStatus.values)],
+        responses=PartnerSerializer(many=True),
+        summary="Partners",
+    )
+    def get(self, request):
+        partners = partner_list(
+            workspace=self.workspace,
+            program=request.query_params.get("program", ""),
+            status=request.query_params.get("status", ""),
+        )
+        return self.paginated_response(partners, PartnerSerializer)
+
+    @extend_schema(
+        request=PartnerCreateSerializer,
+        responses={
+            201: inline_serializer(
+                "PartnerCreated",
+                {
+                    "id": serializers.CharField(),
+                    "status": serializers.CharField(),
+                    "code": serializers.CharField(),
+                    "link": serializers.CharField(),
+                },
+            )
+        },
+        summary="Add a partner (approved at once; they get an email to set their portal password)",
+    )
+    def post(self, request):
+        serializer = PartnerCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        program = program_get(workspace=self.workspace, public_id=data.pop("program"))
+        if program is None:
+            raise serializers.ValidationError({"program": ["No such program in this workspace."]})
+        try:
+            partner = partner_create(program=program, **data)
+        except ApplicationError as error:
+            raise _refusal(error) from error
+        body = {"id": partner.public_id, "status": partner.status, "code": partner.code, "link": partner_link(partner)}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class PartnerDetailApi(WorkspaceApiView):
+    @extend_schema(responses=PartnerSerializer, summary="One partner")
+    def get(self, request, partner_id: str):
+        partner = partner_get(workspace=self.workspace, public_id=partner_id)
+        if partner is None:
+            raise NotFound()
+        return Response(PartnerSerializer(partner).data)
+
+
+class CommissionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    partner = serializers.CharField(source="partner.public_id")
+    order = serializers.IntegerField(source="order_id")
+    kind = serializers.CharField()
+    amount = serializers.SerializerMethodField()
+    currency = serializers.CharField()
+    status = serializers.ChoiceField(choices=CommissionStatus.choices)
+    reason = serializers.CharField()
+    referred_by = serializers.CharField()
+    hold_until = serializers.DateTimeField()
+    payout = serializers.IntegerField(source="payout_id", allow_null=True)
+    created_at = serializers.DateTimeField()
+
+    def get_amount(self, row) -> str:
+        return money_format(row.amount_minor, row.currency)
+
+
+class CommissionListApi(WorkspaceListApiView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("partner", str, description="A partner id (prt_…)."),
+            OpenApiParameter("status", str, enum=CommissionStatus.values),
+        ],
+        responses=CommissionSerializer(many=True),
+        summary="Commissions, newest first",
+    )
+    def get(self, request):
+        wanted = request.query_params.get("status", "")
+        if wanted and wanted not in CommissionStatus.values:
+            raise serializers.ValidationError({"status": [f"One of {', '.join(CommissionStatus.values)}."]})
+        rows = commission_list(workspace=self.workspace, partner=request.query_params.get("partner", ""), status=wanted)
+        return self.paginated_response(rows, CommissionSerializer)
+
+
+class PayoutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    partner = serializers.CharField(source="partner.public_id")
+    period = serializers.DateField(format="%Y-%m")
+    amount = serializers.SerializerMethodField()
+    currency = serializers.CharField()
+    method = serializers.CharField()
+    status = serializers.CharField()
+    reference = serializers.CharField()
+    error = serializers.CharField()
+    paid_at = serializers.DateTimeField(allow_null=True)
+
+    def get_amount(self, payout) -> str:
+        return money_format(payout.amount_minor, payout.currency)
+
+
+class PayoutListCreateApi(WorkspaceListApiView):
+    @extend_schema(responses=PayoutSerializer(many=True), summary="Payouts, newest month first")
+    def get(self, request):
+        return self.paginated_response(payout_list(workspace=self.workspace), PayoutSerializer)
+
+    @extend_schema(
+        request=inline_serializer("PayoutRun", {"period": serializers.CharField(help_text="YYYY-MM")}),
+        responses={201: inline_serializer("PayoutsCreated", {"payouts": PayoutSerializer(many=True)})},
+        summary="Create the payouts of a month that has ended (approved commissions; a repeat adds nothing twice)",
+    )
+    def post(self, request):
+        try:
+            period = period_parse(request.data.get("period") if isinstance(request.data, dict) else None)
+            payouts = payouts_create(workspace=self.workspace, period=period)
+        except ApplicationError as error:
+            raise serializers.ValidationError({"period": [error.message]}) from error
+        return Response({"payouts": PayoutSerializer(payouts, many=True).data}, status=status.HTTP_201_CREATED)
+
+
+class PayoutExportApi(WorkspaceApiView):
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR}, summary="A payout as a manual-transfer CSV line")
+    def get(self, request, payout_id: int):
+        payout = payout_get(workspace=self.workspace, payout_id=payout_id)
+        if payout is None:
+            raise NotFound()
+        response = HttpResponse(payouts_csv([payout]), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="payout-{payout.pk}.csv"'
+        return response
