@@ -1,6 +1,6 @@
 """A local fake of Paddle Billing's REST API on 127.0.0.1 (a real HTTP server in a thread), for the contract
 kit and reconcile tests. Cursor pagination (`after`, `per_page`, `meta.pagination`), the comma-separated
-filters, `include=customer` and the error shapes follow shared/reference/stripe-paddle-lemonsqueezy.md §2.4."""
+filters, `include=customer,discount` and the error shapes follow shared/reference/stripe-paddle-lemonsqueezy.md §2.4."""
 
 import copy
 import datetime as dt
@@ -8,7 +8,7 @@ import itertools
 from urllib.parse import urlencode
 
 from tests.integrations.fake_api import Answer, FakeApi
-from tests.integrations.paddle import iso, payload
+from tests.integrations.paddle import DISCOUNTED, discount, iso, payload
 
 MAX_PER_PAGE = 200  # asked for more, Paddle answers its maximum (and says so in meta.pagination.per_page)
 RESOURCES = {"transactions": "txn", "subscriptions": "sub", "adjustments": "adj", "customers": "ctm"}
@@ -34,6 +34,7 @@ class FakePaddle(FakeApi):
         self.data: dict[str, list[dict]] = {resource: [] for resource in RESOURCES}
         self._ids = itertools.count(1)
         self.forbidden: set[str] = set()  # resources the key has no permission for
+        self.discounts: list[dict] = []  # listed with the transactions that use them (`include=discount`)
 
     @property
     def transactions(self) -> list[dict]:
@@ -66,6 +67,14 @@ class FakePaddle(FakeApi):
         )
         self.transactions.append(data)
         return data
+
+    def add_discounted_transaction(self, *, updated_at: dt.datetime) -> dict:
+        """A transaction that used a discount with a code (payloads/paddle/discounted), and its discount."""
+        discounted = payload(DISCOUNTED)["data"]
+        self.discounts.append(discount())
+        return self.add_transaction(
+            updated_at=updated_at, discount_id=discounted["discount_id"], details=discounted["details"]
+        )
 
     def add_subscription(self, *, started_at: dt.datetime, **fields) -> dict:
         data = payload("subscription.activated")["data"]
@@ -104,10 +113,13 @@ class FakePaddle(FakeApi):
         return data
 
     def rendered(self, resource: str, item: dict, includes: set[str]) -> dict:
-        """An object as the API answers it: a transaction with its customer when `include=customer`."""
+        """An object as the API answers it: a transaction with its customer when `include=customer`, and its
+        discount when `include=discount`."""
         item = copy.deepcopy(item)
         if resource == "transactions" and "customer" in includes:
             item["customer"] = next(c for c in self.data["customers"] if c["id"] == item["customer_id"])
+        if resource == "transactions" and "discount" in includes and item["discount_id"]:
+            item["discount"] = next(d for d in self.discounts if d["id"] == item["discount_id"])
         return item
 
     # --- HTTP -------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import datetime as dt
 import itertools
 
 from tests.integrations.fake_api import Answer, FakeApi
-from tests.integrations.stripe import as_event, payload, unix
+from tests.integrations.stripe import as_event, discount, payload, unix
 
 API_VERSION = "2026-06-24.dahlia"
 MAX_LIMIT = 100
@@ -41,6 +41,7 @@ class FakeStripe(FakeApi):
         self.should_retry = ""  # the `Stripe-Should-Retry` header of a failing list's 500, when set
         for name in LISTS.values():
             setattr(self, name, [])
+        self.discount_objects: dict[str, dict] = {}  # by id: invoices name them, expansion shows them
 
     def new_id(self, prefix: str) -> str:
         return f"{prefix}_1Fk{next(self._ids):018d}"
@@ -118,6 +119,23 @@ class FakeStripe(FakeApi):
         self.add_invoice_payment(invoice)
         if event:
             self.add_event("invoice.paid", invoice, created + dt.timedelta(seconds=4))
+        return invoice
+
+    def add_discounted_invoice(self, *, created: dt.datetime) -> dict:
+        """A paid invoice that used a promotion code (payloads/stripe/invoice_paid_discounted.json), naming its
+        Discount by id as Stripe does; expanded, the Discount is payloads/stripe/discount.json."""
+        discounted = payload("invoice_paid_discounted")["data"]["object"]
+        (discount_id,) = discounted["discounts"]
+        self.discount_objects[discount_id] = discount()
+        money = ("amount_due", "amount_paid", "total", "total_excluding_tax", "total_discount_amounts", "total_taxes")
+        fields = {field: discounted[field] for field in money}
+        return self.add_invoice(created=created, discounts=[discount_id], **fields)
+
+    def rendered(self, invoice: dict, expand: list[str], prefix: str = "") -> dict:
+        """An invoice as the API answers it: its discounts with their promotion codes when asked for
+        `discounts.promotion_code` (`data.` before it in a list)."""
+        if f"{prefix}discounts.promotion_code" in expand:
+            invoice["discounts"] = [copy.deepcopy(self.discount_objects[d]) for d in invoice["discounts"]]
         return invoice
 
     def add_invoice_payment(self, invoice: dict, payment_intent: str = "") -> str:
@@ -205,7 +223,10 @@ class FakeStripe(FakeApi):
             return self._list(LISTS[joined], query)
         if len(path) == 2 and path[0] in SINGLE:
             found = [item for item in getattr(self, path[0]) if item["id"] == path[1]]
-            return (200, copy.deepcopy(found[0]), {}) if found else (404, self.not_found, {})
+            if not found:
+                return 404, self.not_found, {}
+            item = copy.deepcopy(found[0])
+            return 200, self.rendered(item, query.get("expand[]", [])) if path[0] == "invoices" else item, {}
         return 404, self.not_found, {}
 
     def _list(self, resource: str, query: dict) -> Answer:
@@ -227,6 +248,8 @@ class FakeStripe(FakeApi):
         if refused := self.refused(resource, start // limit + 1):
             return refused
         window = copy.deepcopy(items[start : start + limit])
+        if resource == "invoices":
+            window = [self.rendered(item, query.get("expand[]", []), "data.") for item in window]
         if resource == "invoice_payments" and "data.invoice" in query.get("expand[]", []):
             for item in window:
                 item["invoice"] = copy.deepcopy(next(i for i in self.invoices if i["id"] == item["invoice"]))

@@ -19,6 +19,14 @@ def payload(event_type: str, **data_overrides) -> dict:
     return body
 
 
+# A transaction that used a discount with a code, and that discount as `include=discount` embeds it.
+DISCOUNTED = "discounted/transaction.completed"
+
+
+def discount() -> dict:
+    return copy.deepcopy(json.loads((PAYLOADS / "discounted" / "discount.json").read_text()))
+
+
 def signature(body: bytes, secret: str, at: dt.datetime) -> str:
     stamp = int(at.timestamp())
     digest = hmac.new(secret.encode(), f"{stamp}:".encode() + body, hashlib.sha256).hexdigest()

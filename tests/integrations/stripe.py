@@ -27,6 +27,11 @@ def payload(name: str, **object_overrides) -> dict:
     return body
 
 
+def discount() -> dict:
+    """The Discount of payloads/stripe/invoice_paid_discounted.json as `expand[]=discounts.promotion_code` shows it."""
+    return copy.deepcopy(json.loads((PAYLOADS / "discount.json").read_text()))
+
+
 def event_types() -> list[str]:
     return sorted(path.stem for path in PAYLOADS.glob("*.*.json"))
 

@@ -172,6 +172,31 @@ def test_fetch_subscription_matches_the_listing_and_the_webhook_mapping(case):
     assert change.subscription == fetched
 
 
+@pytest.mark.django_db
+def test_an_order_with_a_discount_exposes_its_codes_through_webhook_and_poll_alike(case):
+    """A partner who owns the code is referred the order however it reached the ledger. A delivery may carry
+    less than the poll (the discount's id, not its code): what it carries is among the poll's codes, and it
+    never takes the others away."""
+    _, kit, _ = case
+    if kit.discount_api is None:
+        pytest.skip("the processor's order payloads name no discount code")
+    since = NOW - dt.timedelta(days=2)
+    with kit.discount_api("tok", since) as (base_url, served):
+        adapter = api_adapter(case, base_url, "tok")
+        (listed,) = (
+            c.order for p in adapter.list_changes(since=since) for c in p.changes if isinstance(c, OrderChange)
+        )
+        fetched = adapter.fetch_order(external_id=kit.order_id(served))
+        (change,) = (c for c in delivered(adapter, kit, served, kit.as_event).changes if isinstance(c, OrderChange))
+
+    assert listed.discount_codes == fetched.discount_codes == kit.discount_codes
+    assert change.order.discount_codes and set(change.order.discount_codes) <= set(kit.discount_codes)
+    connection = ProcessorConnectionFactory(processor=adapter.key)
+    for order in (change.order, listed, change.order):
+        change_apply(connection=connection, change=OrderChange(order))
+    assert set(Order.objects.get().discount_codes) == set(kit.discount_codes)
+
+
 def test_a_bad_token_is_rejected_with_its_status(case):
     """Told to the user as a rejected token, whatever status the processor says it with."""
     _, kit, _ = case

@@ -329,6 +329,46 @@ def test_an_orders_visitor_id_is_never_cleared_and_an_older_state_still_brings_i
     assert Order.objects.get().source_updated_at == dt.datetime(2026, 9, 4, 10, tzinfo=dt.UTC)  # still the newer
 
 
+SPRING10 = ["spring10", "d4e5f6a7-b8c9-4d0e-8f1a-2b3c4d5e6f70"]  # order_created_purchase's discount
+SUMMER = {"id": "0c9b8a7d-6e5f-4a3b-8c2d-1e0f9a8b7c6e", "code": "SUMMER5"}
+
+
+def discounted(discount: dict | None, **fields) -> dict:
+    return payload("order_created_purchase", discount=discount, discount_id=(discount or {}).get("id"), **fields)
+
+
+def codes() -> list[str]:
+    return Order.objects.get().discount_codes
+
+
+def test_an_orders_discount_codes_are_never_cleared_and_an_older_state_still_brings_them(connection, notified):
+    """Processors name an order's discount in some of its events only, delivered in any order."""
+    coded = payload("order_created_purchase")
+    newer = discounted(None, modified_at="2026-09-04T10:00:00Z")
+
+    apply(connection, coded)
+    assert codes() == SPRING10
+    apply(connection, newer)
+    assert codes() == SPRING10
+
+    Order.objects.update(discount_codes=[])  # the state without them came first
+    assert notified(connection, coded) == [Order.objects.get().pk]
+    assert codes() == SPRING10
+    assert Order.objects.get().source_updated_at == dt.datetime(2026, 9, 4, 10, tzinfo=dt.UTC)  # still the newer
+    apply(connection, discounted(SUMMER))  # an older state never replaces them
+    assert codes() == SPRING10
+
+
+def test_a_newer_state_sets_the_codes_and_one_of_the_same_instant_adds_its_own(connection):
+    """The same state read with more or less detail (a delivery names the discount, a listing its code too)."""
+    apply(connection, payload("order_created_purchase", discount=None))
+    assert codes() == SPRING10[1:]
+    apply(connection, payload("order_created_purchase"))
+    assert codes() == [SPRING10[1], SPRING10[0]]
+    apply(connection, discounted(SUMMER, modified_at="2026-09-04T10:00:00Z"))
+    assert codes() == ["summer5", SUMMER["id"]]
+
+
 def test_an_older_subscription_state_still_brings_the_visitor_id_the_row_lacks(connection):
     """A checkout that names the visitor may reach us after newer states of its subscription."""
     apply(connection, renewal())

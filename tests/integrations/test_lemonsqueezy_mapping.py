@@ -99,6 +99,14 @@ def test_net_revenue_is_after_discount_and_before_tax(connection):
     assert (order().amount_minor, order().tax_minor) == (4000, 800)
 
 
+def test_an_order_names_no_discount_code():
+    """An order says how much its discounts took off (`discount_total`), not which codes: those are its
+    `discount-redemptions`, a relationship the payload only links to."""
+    body = payload("order_created", subtotal=4900, discount_total=900, tax=800, total=4800)
+    assert "discount-redemptions" in body["data"]["relationships"]
+    assert parse(body).order.discount_codes == ()
+
+
 def test_a_visitor_id_sent_as_a_number_arrives_as_a_string(connection):
     apply(connection, payload("order_created", custom_data={"trackrev_visitor_id": 12345}))
     assert order().visitor_id == "12345"

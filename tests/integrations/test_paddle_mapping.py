@@ -18,7 +18,7 @@ from integrations.processors.types import (
 )
 from integrations.services.ledger import change_apply
 from tests.factories.integrations import ProcessorConnectionFactory
-from tests.integrations.paddle import EVENT_TYPES, encode, payload
+from tests.integrations.paddle import DISCOUNTED, EVENT_TYPES, discount, encode, payload
 from trackrev.common.emails import email_digest
 
 pytestmark = pytest.mark.django_db
@@ -104,6 +104,14 @@ def test_a_discount_comes_off_the_subtotal():
     body = payload("transaction.completed")
     body["data"]["details"]["totals"].update(subtotal="4900", discount="490", tax="882", total="5292")
     assert parse(body).order.amount_minor == 4410
+
+
+def test_a_delivery_names_its_discount_and_a_listing_with_the_discount_its_code_too():
+    delivered = payload(DISCOUNTED)
+    listed = payload(DISCOUNTED, discount=discount())  # `include=discount`: the customer typed ACME20
+    assert parse(delivered).order.discount_codes == ("dsc_01jgz8a3b4c5d6e7f8g9h0j1k2",)
+    assert parse(listed).order.discount_codes == ("acme20", "dsc_01jgz8a3b4c5d6e7f8g9h0j1k2")
+    assert parse(payload("transaction.completed")).order.discount_codes == ()
 
 
 def test_money_comes_as_strings_or_the_transaction_is_unreadable():

@@ -65,3 +65,15 @@ def test_an_event_type_we_do_not_use_is_ignored():
     parsed = event_from(event("order_created_purchase", "checkout.created"))
     (change,) = parsed.changes
     assert isinstance(change, Ignored) and "checkout.created" in change.reason
+
+
+def test_an_order_exposes_its_discounts_code_and_id_lower_case():
+    change = order_from(payload("order_created_purchase")["data"])  # the customer typed SPRING10
+    assert change.order.discount_codes == ("spring10", "d4e5f6a7-b8c9-4d0e-8f1a-2b3c4d5e6f70")
+
+
+def test_a_discount_without_a_code_exposes_its_id_and_an_order_without_one_nothing():
+    data = payload("order_created_purchase")["data"]
+    data["discount"]["code"] = None
+    assert order_from(data).order.discount_codes == ("d4e5f6a7-b8c9-4d0e-8f1a-2b3c4d5e6f70",)
+    assert order_from(payload("order_created_renewal_pending")["data"]).order.discount_codes == ()

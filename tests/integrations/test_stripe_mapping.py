@@ -12,7 +12,7 @@ import pytest
 from integrations.models import ExchangeRate, MatchedBy, Order, OrderKind, Refund, Subscription, WebhookEvent
 from integrations.processors.stripe.adapter import StripeAdapter
 from integrations.processors.stripe.mapping import invoice_from, session_from, to_minor
-from integrations.processors.types import Ignored, OrderChange
+from integrations.processors.types import ConnectionCredentials, Ignored, OrderChange
 from integrations.services.webhooks import webhook_event_process
 from tests.factories.integrations import ProcessorConnectionFactory, WebhookEventFactory
 from tests.integrations.fake_stripe import FakeStripe
@@ -24,6 +24,8 @@ from tests.integrations.stripe import (
     SUBSCRIPTION,
     TOKEN,
     VISITOR,
+    as_event,
+    discount,
     event_types,
     payload,
 )
@@ -205,6 +207,50 @@ def test_a_one_time_checkout_is_keyed_on_its_payment_and_counted_once_paid(conne
     )
     assert (order.amount_minor, order.tax_minor) == (2000, 400)  # 25.00 - 5.00 discount, before 4.00 tax
     assert (order.visitor_id, order.matched_by) == (ONE_TIME_VISITOR, MatchedBy.METADATA)
+
+
+PROMOTION_CODE, COUPON = "promo_1QxSe0LkdIwHu7ixAcme0020", "Z4OV52SU"  # payloads/stripe/discount.json's
+
+
+def test_an_invoice_exposes_its_discounts_promotion_codes_and_coupons_once_expanded():
+    invoice = payload("invoice_paid_discounted")["data"]["object"]
+    assert invoice_from(invoice).order.discount_codes == ()  # `di_…` ids only: no partner owns one
+    invoice["discounts"] = [discount()]
+    assert invoice_from(invoice).order.discount_codes == ("acme20", PROMOTION_CODE.lower(), COUPON.lower())
+    invoice["discounts"] = [{**discount(), "promotion_code": None}]  # a coupon applied by the merchant
+    assert invoice_from(invoice).order.discount_codes == (COUPON.lower(),)
+    assert invoice_from(payload("invoice.paid")["data"]["object"]).order.discount_codes == ()
+
+
+def test_a_one_time_checkout_exposes_its_promotion_codes_and_coupons():
+    entries = [{"coupon": COUPON, "promotion_code": PROMOTION_CODE}]
+    data = payload("checkout_session_payment", discounts=entries)["data"]["object"]
+    assert session_from(data).order.discount_codes == (PROMOTION_CODE.lower(), COUPON.lower())
+    data["total_details"]["breakdown"] = {"discounts": [{"amount": 500, "discount": discount()}], "taxes": []}
+    assert session_from(data).order.discount_codes == (PROMOTION_CODE.lower(), COUPON.lower(), "acme20")
+    assert session_from(payload("checkout_session_payment")["data"]["object"]).order.discount_codes == ()
+
+
+def test_an_invoice_delivery_reads_its_discounts_from_the_api_and_one_without_asks_nothing(connection, fake):
+    deliver(connection, payload("invoice.paid"))
+    assert not any(path.startswith("/v1/invoices") for path in fake.requests)
+
+    invoice = fake.add_discounted_invoice(created=dt.datetime(2026, 9, 3, 14, tzinfo=dt.UTC))
+    deliver(connection, as_event("invoice.paid", invoice))
+    stored = Order.objects.get(external_id=invoice["id"])
+    assert stored.discount_codes == ["acme20", PROMOTION_CODE.lower(), COUPON.lower()]
+    assert any("expand%5B%5D=discounts.promotion_code" in path for path in fake.requests)
+
+
+def test_the_backfill_lists_invoices_with_their_discounts_expanded(fake):
+    """Beyond the events' reach the poll reads the invoices themselves: the same codes, from one listing."""
+    now = dt.datetime.now(tz=dt.UTC)
+    invoice = fake.add_discounted_invoice(created=now - dt.timedelta(days=40))
+    creds = ConnectionCredentials(api_token=TOKEN, webhook_secret=SECRET, api_base_url=fake.base_url, options={})
+    pages = StripeAdapter(creds, clock=lambda: now).list_changes(since=now - dt.timedelta(days=60))
+    listed = {c.order.external_id: c.order for page in pages for c in page.changes if isinstance(c, OrderChange)}
+    assert listed[invoice["id"]].discount_codes == ("acme20", PROMOTION_CODE.lower(), COUPON.lower())
+    assert not any(path.startswith(f"/v1/invoices/{invoice['id']}") for path in fake.requests)
 
 
 def test_a_one_time_checkout_with_an_invoice_is_keyed_on_the_invoice():

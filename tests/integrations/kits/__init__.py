@@ -42,6 +42,11 @@ class Kit:
     encode: Callable[[dict], bytes]
     # The status the processor refuses a wrong token with (its error code may say the rest).
     bad_token_status: int = 401
+    # (token, since) → a context manager of a fake serving one order created after `since` that used a
+    # discount with a code: yields (base URL, the order as a delivery carries it); and the order's
+    # discount codes as the poll reads them. None where the processor's order payloads name no code.
+    discount_api: Callable[..., contextlib.AbstractContextManager] | None = None
+    discount_codes: tuple[str, ...] = ()
 
 
 def kit(key: str) -> Kit:

@@ -31,6 +31,12 @@ def subscription_api(token: str, started: dt.datetime):
         yield fake.base_url, served
 
 
+@contextlib.contextmanager
+def discount_api(token: str, since: dt.datetime):
+    with FakePaddle(token=token) as fake:  # a delivery names the discount; the poll lists it, with its code
+        yield fake.base_url, fake.add_discounted_transaction(updated_at=since + dt.timedelta(minutes=1))
+
+
 KIT = Kit(
     secret="pdl_ntfset_01jh2k0a1b2c3d4e5f6g7h8j9k_Qm2vR9tLp4Zs8Nw3Yb6Hc1Jd5Fg0Ae2U",
     order_event=paddle.payload("transaction.completed"),
@@ -50,5 +56,10 @@ KIT = Kit(
     subscription_api=subscription_api,
     as_subscription_event=lambda data: {**paddle.payload("subscription.updated"), "data": data},
     encode=paddle.encode,
-    bad_token_status=403,  # `invalid_token`: Paddle refuses a wrong key as it refuses a missing permission
+    bad_token_status=403,
+    discount_api=discount_api,
+    discount_codes=(
+        "acme20",
+        "dsc_01jgz8a3b4c5d6e7f8g9h0j1k2",
+    ),  # `invalid_token`: Paddle refuses a wrong key as it refuses a missing permission
 )

@@ -24,6 +24,12 @@ def subscription_api(token: str, started: dt.datetime):
         yield fake.base_url, fake.add_subscription(started_at=started, cancel_at_period_end=True)
 
 
+@contextlib.contextmanager
+def discount_api(token: str, since: dt.datetime):
+    with FakePolar(token=token) as fake:  # the reference order used the code SPRING10
+        yield fake.base_url, fake.add_order(created_at=since + dt.timedelta(minutes=1))
+
+
 KIT = Kit(
     secret="whsec_Kx7Qm2vR9tLp4Zs8Nw3Yb6Hc1Jd5Fg0Ae2Uc7Vq",
     order_event=polar.payload("order_created_purchase"),
@@ -40,4 +46,6 @@ KIT = Kit(
     subscription_api=subscription_api,
     as_subscription_event=lambda data: {**polar.payload("subscription_updated_revoked"), "data": data},
     encode=polar.encode,
+    discount_api=discount_api,
+    discount_codes=("spring10", "d4e5f6a7-b8c9-4d0e-8f1a-2b3c4d5e6f70"),
 )

@@ -25,6 +25,12 @@ def subscription_api(token: str, started: dt.datetime):
         yield fake.base_url, fake.add_subscription(started=started, cancel_at_period_end=True)
 
 
+@contextlib.contextmanager
+def discount_api(token: str, since: dt.datetime):
+    with FakeStripe(token=token) as fake:
+        yield fake.base_url, fake.add_discounted_invoice(created=since + dt.timedelta(minutes=1))
+
+
 KIT = Kit(
     secret=stripe.SECRET,
     order_event=stripe.payload("invoice.paid"),
@@ -41,4 +47,7 @@ KIT = Kit(
     subscription_api=subscription_api,
     as_subscription_event=lambda data: stripe.as_event("customer.subscription.updated", data),
     encode=stripe.encode,
+    discount_api=discount_api,
+    # The promotion code's code and id, and its coupon's id.
+    discount_codes=("acme20", "promo_1qxse0lkdiwhu7ixacme0020", "z4ov52su"),
 )
