@@ -1,6 +1,8 @@
 """REST API (CONTRACTS.md §5, affiliates): programs, partners, commissions, payouts. Thin: parse, one
 call, render. Objects are named by their public ids and always looked up inside the key's workspace."""
 
+from decimal import Decimal
+
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -47,14 +49,21 @@ class ProgramSerializer(serializers.Serializer):
     name = StrictCharField(max_length=120)
     commission_type = serializers.ChoiceField(choices=CommissionType.choices)
     commission_value = serializers.DecimalField(
-        max_digits=12, decimal_places=2, min_value=0.01, help_text="Percent (20 = 20 %) or the flat amount per order."
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        help_text="Percent (20 = 20 %) or the flat amount per order.",
     )
     recurring = serializers.ChoiceField(choices=Recurring.choices, default=Recurring.LIFETIME)
     recurring_months = serializers.IntegerField(min_value=1, max_value=120, required=False, allow_null=True)
     cookie_days = serializers.IntegerField(min_value=1, max_value=365, default=60)
     hold_days = serializers.IntegerField(min_value=0, max_value=365, default=30)
     minimum_payout = serializers.DecimalField(
-        max_digits=14, decimal_places=4, min_value=0, default=0, help_text="In the program's currency."
+        max_digits=14,
+        decimal_places=4,
+        min_value=Decimal(0),
+        default=Decimal(0),
+        help_text="In the program's currency.",
     )
     currency = serializers.RegexField(r"^[A-Za-z]{3}$", default="USD")
     destination_url = serializers.URLField(max_length=500)

@@ -107,7 +107,9 @@ def test_a_refund_before_payout_reverses_the_commission_in_proportion(
 def test_a_subscription_revoked_inside_the_hold_reverses_its_pending_commission(
     client, connection, partner, committed, broker
 ):
-    referred(client, connection, committed, broker, billing_reason="subscription_create", subscription_id=SUBSCRIPTION_ID)
+    referred(
+        client, connection, committed, broker, billing_reason="subscription_create", subscription_id=SUBSCRIPTION_ID
+    )
     revoked_at = PLACED + dt.timedelta(days=10)
     body = polar_subscription_revoked(at=revoked_at)
     deliver(connection, body, committed, broker, at=revoked_at)
