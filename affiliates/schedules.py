@@ -7,6 +7,12 @@ SCHEDULE: dict = {
         "schedule": crontab(minute=23),
         "options": {"expires": 50 * 60},
     },
+    # PayPal batches and Stripe invoices on their way, until final.
+    "affiliates.payout_batches_follow": {
+        "task": "affiliates.payout_batches_follow",
+        "schedule": crontab(minute="*/15"),
+        "options": {"expires": 10 * 60},
+    },
     # The month before is paid out on the 1st (after the night's approvals).
     "affiliates.payouts_monthly": {
         "task": "affiliates.payouts_monthly",

@@ -5,6 +5,7 @@ from celery import shared_task
 from affiliates.services.commissions import commissions_mature as commissions_mature_service
 from affiliates.services.commissions import order_commissions_sync
 from affiliates.services.payout_sending import payout_batch_send as payout_batch_send_service
+from affiliates.services.payout_sending import payout_batches_follow as payout_batches_follow_service
 from affiliates.services.payouts import payouts_monthly as payouts_monthly_service
 
 
@@ -27,3 +28,8 @@ def payout_batch_send(batch_id: int) -> None:
 @shared_task(name="affiliates.payouts_monthly", acks_late=True)
 def payouts_monthly() -> int:
     return payouts_monthly_service()
+
+
+@shared_task(name="affiliates.payout_batches_follow", acks_late=True)
+def payout_batches_follow() -> int:
+    return payout_batches_follow_service()
