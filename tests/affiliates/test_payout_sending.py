@@ -188,8 +188,13 @@ def test_a_refused_transfer_fails_that_payout_only(program, settings):
     PayoutBatch.objects.filter(pk=batch.pk).update(status="processing", reference="in_1")
     Payout.objects.update(status="processing")
     responses.get(f"{STRIPE}/v1/invoices/in_1", json={**answer("stripe", "invoice_paid"), "id": "in_1"})
-    responses.post(f"{STRIPE}/v1/transfers", json=answer("stripe", "error_invalid_request"), status=400)
-    responses.post(f"{STRIPE}/v1/transfers", json=answer("stripe", "transfer"))
+
+    def transfer(request):  # Stripe refuses Ana's account, takes Ben's
+        if "acct_1PartnerAna" in request.body:
+            return 400, {}, json.dumps(answer("stripe", "error_invalid_request"))
+        return 200, {}, json.dumps(answer("stripe", "transfer"))
+
+    responses.add_callback(responses.POST, f"{STRIPE}/v1/transfers", callback=transfer)
     payout_batches_follow()
     ana.refresh_from_db(), ben.refresh_from_db(), batch.refresh_from_db()
     assert ana.status == "failed" and "invalid_request_error" in ana.error
