@@ -13,6 +13,7 @@ from attribution.credit_models import MODELS, WEIGHT_SCALE
 from attribution.models import Credit, IdentitySource
 from attribution.models.pixel import VISITOR_ID_MAX
 from attribution.pixel.wire import EMAIL_MAX, VISITOR_ID
+from attribution.selectors.orders import order_partners
 from attribution.selectors.reports import (
     GROUP_BY,
     REPORT_CURRENCY,
@@ -209,8 +210,26 @@ class OrderCreditsSerializer(serializers.Serializer):
     time_decay = OrderCreditSerializer(many=True)
 
 
+class OrderPartnerSerializer(serializers.Serializer):
+    id = serializers.CharField(source="partner_id")
+    name = serializers.CharField(source="partner")
+    commission = serializers.SerializerMethodField()
+    status = serializers.CharField()
+    reason = serializers.CharField()
+
+    def get_commission(self, row) -> str:
+        return money_format(row["amount_minor"], row["currency"])
+
+
 class OrderWithCreditsOutputSerializer(OrderOutputSerializer):
     credits = serializers.SerializerMethodField()
+    partner = serializers.SerializerMethodField()
+
+    @extend_schema_field(OrderPartnerSerializer(allow_null=True))
+    def get_partner(self, obj):
+        """The partner the affiliate program credits (the contractual referral, apart from the models)."""
+        row = self.context["partners"].get(obj.pk)
+        return OrderPartnerSerializer(row).data if row else None
 
     @extend_schema_field(OrderCreditsSerializer)
     def get_credits(self, obj) -> dict:
@@ -241,7 +260,15 @@ class OrderListWithCreditsApi(OrderListApi):
         summary="Orders, with their credit per attribution model",
     )
     def get(self, request):
-        return super().get(request)
+        filters = self.query(self.FilterSerializer)
+        return self.paginated_response(
+            self.get_queryset(filters),
+            self.OutputSerializer,
+            context={"request": request},
+            page_context=lambda page: {
+                "partners": order_partners(workspace=self.workspace, order_ids=[o.pk for o in page])
+            },
+        )
 
 
 class IdentifyInputSerializer(serializers.Serializer):

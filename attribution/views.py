@@ -13,7 +13,7 @@ from django.views import View
 from attribution.charts import revenue_chart
 from attribution.credit_models import MODELS, WEIGHT_SCALE
 from attribution.forms import OrderFilterForm, ReportFilterForm
-from attribution.selectors.orders import order_explain, order_get, order_list
+from attribution.selectors.orders import order_explain, order_get, order_list, order_partners
 from attribution.selectors.reports import (
     REPORT_CURRENCY,
     channel_report,
@@ -259,6 +259,7 @@ class OrderDetailView(MemberRequiredMixin, View):
             ],
             "refunds": order.refunds.order_by("refunded_at"),
             "is_renewal_copy": explanation.credited_order.pk != order.pk,
+            "partner": order_partners(workspace=self.workspace, order_ids=[order.pk]).get(order.pk),
         }
         return render(request, "attribution/order_detail.html", context)
 

@@ -2,8 +2,11 @@
 explanation of one order's credit (who the buyer was, the touch path, each touch's weight per model)."""
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
+from django.utils.module_loading import import_string
 
 from attribution import credit_models as cm
 from attribution.models import Credit, OrderAttribution, Touch
@@ -108,3 +111,16 @@ def order_attribution_get(*, order_id: int) -> OrderAttributionState | None:
     return OrderAttributionState(
         order=order, revision=revision, credits=_served_credits(order, order.workspace), match_verified=match_verified
     )
+
+
+@lru_cache(maxsize=1)
+def _partner_resolver(dotted: str):
+    return import_string(dotted)
+
+
+def order_partners(*, workspace: Workspace, order_ids: list[int]) -> dict[int, dict]:
+    """Who gets paid for each order, beside the marketing credits: the app that owns partners answers
+    (settings.ORDER_PARTNER_RESOLVER) without attribution importing it. Orders no partner earns are absent."""
+    if not settings.ORDER_PARTNER_RESOLVER or not order_ids:
+        return {}
+    return _partner_resolver(settings.ORDER_PARTNER_RESOLVER)(workspace_id=workspace.pk, order_ids=order_ids)

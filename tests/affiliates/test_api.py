@@ -154,6 +154,6 @@ def test_payouts_are_run_for_an_ended_month_and_export_as_csv(pro_api, pro):
     header, line = csv.content.decode().splitlines()
     assert header == "payout,period,partner,email,method,method_details,amount,currency,commissions"
     assert (
-        line
-        == f"{payout['id']},2026-11,{partner.name},{partner.email},manual,instructions: IBAN DE89,25.00,USD,{commission.pk}"
+        line == f"{payout['id']},2026-11,{partner.name},{partner.email},manual,instructions: IBAN DE89,25.00,USD,"
+        f"{commission.pk}"
     )

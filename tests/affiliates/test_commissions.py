@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from rest_framework.test import APIClient
 
 from affiliates.models import Click, Commission
 from affiliates.services.commissions import commissions_mature
@@ -24,9 +25,11 @@ from tests.affiliates.scenario import (
     sale,
 )
 from tests.attribution.pixel_helpers import CHROME_UA
+from tests.factories.workspaces import MembershipFactory
 from tests.integrations.fake_polar import FakePolar
 from tests.integrations.polar import iso, payload
 from tests.integrations.reconciling import reconcile_at
+from trackrev.workspaces.services import api_key_create
 
 pytestmark = pytest.mark.django_db
 
@@ -152,3 +155,22 @@ def test_duplicate_deliveries_and_a_reconcile_of_the_same_order_make_no_second_c
     assert (run.status, run.fetched) == ("succeeded", 1)
     assert Commission.objects.count() == 1
     assert (sale().amount_minor, Order.objects.get(external_id=ORDER_ID).pk) == (882, sale().order_id)
+
+
+def test_the_order_page_and_api_show_both_truths(client, connection, partner, committed, broker):
+    referred(client, connection, committed, broker)
+    order = Order.objects.get(external_id=ORDER_ID)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(workspace=connection.workspace, name='t').raw_key}")
+    (row,) = api.get("/api/v1/orders/").json()["results"]
+    assert row["credits"]["last_touch"] == [{"channel": "Acme Blog", "weight": "1.000000"}]
+    assert row["partner"] == {
+        "id": partner.public_id,
+        "name": "Acme Blog",
+        "commission": "8.82",
+        "status": "pending",
+        "reason": "Last partner link clicked.",
+    }
+    client.force_login(MembershipFactory(workspace=connection.workspace).user)
+    page = client.get(f"/app/orders/{order.pk}/").content.decode()
+    assert 'id="partner-credit"' in page and "Acme Blog" in page and "USD 8.82" in page
