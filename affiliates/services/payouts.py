@@ -1,4 +1,4 @@
-"""Monthly payouts: each partner's approved commissions earned by the end of the month (clawbacks
+"""Monthly payouts: each partner's approved commissions whose hold ended by the end of the month (clawbacks
 deducted, totals below the program's minimum carried forward), one payout per partner and month, sent
 in one batch per program and method. Manual payouts wait to be marked paid; PayPal and Stripe batches
 are sent and followed by jobs (affiliates/services/payout_sending.py)."""
@@ -67,7 +67,7 @@ def _program_payouts_create(program: Program, period: dt.date) -> None:
     due = (
         Commission.objects.select_for_update()
         .filter(program=program, status=CommissionStatus.APPROVED, payout__isnull=True)
-        .filter(created_at__lt=period_end(period))
+        .filter(hold_until__lt=period_end(period))
     )
     per_partner: dict[int, list[Commission]] = defaultdict(list)
     for commission in due:

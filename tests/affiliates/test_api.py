@@ -132,7 +132,7 @@ def test_commissions_filter_by_partner_and_status(pro_api, pro):
 def test_payouts_are_run_for_an_ended_month_and_export_as_csv(pro_api, pro):
     partner = PartnerFactory(program=ProgramFactory(workspace=pro), payout_details={"instructions": "IBAN DE89"})
     commission = CommissionFactory(partner=partner, status="approved", amount_minor=2500)
-    Commission.objects.filter(pk=commission.pk).update(created_at=dt.datetime(2026, 11, 15, tzinfo=dt.UTC))
+    Commission.objects.filter(pk=commission.pk).update(hold_until=dt.datetime(2026, 11, 15, tzinfo=dt.UTC))
     with time_machine.travel(dt.datetime(2026, 12, 1, 7, tzinfo=dt.UTC), tick=False):
         early = pro_api.post("/api/v1/affiliates/payouts/", {"period": "2026-12"}, format="json")
         bad = pro_api.post("/api/v1/affiliates/payouts/", {"period": "December"}, format="json")

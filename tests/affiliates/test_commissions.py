@@ -76,24 +76,26 @@ def test_referred_purchase_is_pending_then_approved_then_paid_and_a_later_refund
         commissions_mature()
     assert sale().status == "approved"
 
-    with time_machine.travel(dt.datetime(2026, 10, 1, 6, 5, tzinfo=dt.UTC), tick=False):
-        (payout,) = payouts_create(workspace=connection.workspace, period=dt.date(2026, 9, 1))
+    with time_machine.travel(dt.datetime(2026, 11, 1, 6, 5, tzinfo=dt.UTC), tick=False):
+        (payout,) = payouts_create(workspace=connection.workspace, period=dt.date(2026, 10, 1))  # approved Oct 3
         payout_mark_paid(payout=payout)
     assert (payout.amount_minor, sale().status) == (882, "paid")
 
-    # A second purchase of the same customer in October, then the September order is refunded in full.
-    later = PLACED + dt.timedelta(days=35)
-    deliver(connection, polar_order(order_id="ord-oct", placed=later, amount=9800), committed, broker, at=later)
-    refund_at = PLACED + dt.timedelta(days=40)
+    # A second purchase of the same customer in November, then the September order is refunded in full.
+    later = dt.datetime(2026, 11, 5, 9, tzinfo=dt.UTC)
+    deliver(connection, polar_order(order_id="ord-nov", placed=later, amount=9800), committed, broker, at=later)
+    refund_at = dt.datetime(2026, 11, 10, 9, tzinfo=dt.UTC)
     deliver(connection, polar_refund(refund_id="rf-1", amount=4410, at=refund_at), committed, broker, at=refund_at)
     clawback = Commission.objects.get(kind="clawback")
     assert (clawback.amount_minor, clawback.status, sale().status) == (-882, "approved", "paid")
 
-    with time_machine.travel(dt.datetime(2026, 11, 20, tzinfo=dt.UTC), tick=False):
+    with time_machine.travel(dt.datetime(2026, 12, 1, 6, 5, tzinfo=dt.UTC), tick=False):
+        assert payouts_create(workspace=connection.workspace, period=dt.date(2026, 11, 1)) == []  # carried forward
+    with time_machine.travel(dt.datetime(2027, 1, 1, 6, 5, tzinfo=dt.UTC), tick=False):
         commissions_mature()
-        (november,) = payouts_create(workspace=connection.workspace, period=dt.date(2026, 10, 1))
-    assert november.amount_minor == 1960 - 882  # October's commission less the clawback
-    assert set(november.commissions.values_list("kind", flat=True)) == {"sale", "clawback"}
+        (january,) = payouts_create(workspace=connection.workspace, period=dt.date(2026, 12, 1))
+    assert january.amount_minor == 1960 - 882  # December's approval less the clawback
+    assert set(january.commissions.values_list("kind", flat=True)) == {"sale", "clawback"}
 
 
 @pytest.mark.parametrize(("refunded", "expected"), [(4410, (0, "reversed")), (1470, (588, "pending"))])

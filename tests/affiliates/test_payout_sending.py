@@ -38,7 +38,7 @@ def month_of(program, method: str, details: list[dict], amounts: list[int]) -> l
     for n, (detail, amount) in enumerate(zip(details, amounts, strict=True)):
         partner = PartnerFactory(program=program, code=f"p{n}", payout_method=method, payout_details=detail)
         commission = CommissionFactory(partner=partner, status="approved", amount_minor=amount)
-        Commission.objects.filter(pk=commission.pk).update(created_at=dt.datetime(2026, 11, 20, tzinfo=dt.UTC))
+        Commission.objects.filter(pk=commission.pk).update(hold_until=dt.datetime(2026, 11, 20, tzinfo=dt.UTC))
     with time_machine.travel(RUN_AT, tick=False):
         return sorted(payouts_create(workspace=program.workspace, period=NOVEMBER), key=lambda p: p.partner.code)
 
