@@ -19,7 +19,7 @@ def landing_url(url: str, code: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
 
 
-def _ip_digest(ip: str) -> str:
+def ip_digest(ip: str) -> str:
     return hmac.new(settings.EMAIL_HASH_KEY.encode(), f"click-ip:{ip}".encode(), hashlib.sha256).hexdigest()
 
 
@@ -30,7 +30,7 @@ def click_record(*, partner: Partner, link_slug: str, ip: str, referrer: str) ->
     _, created = Click.objects.get_or_create(
         partner=partner,
         link_slug=link_slug,
-        ip_digest=_ip_digest(ip),
+        ip_digest=ip_digest(ip),
         hour=hour,
         defaults={"workspace_id": partner.workspace_id, "occurred_at": now, "referrer": referrer[:500]},
     )

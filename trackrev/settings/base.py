@@ -297,7 +297,12 @@ ORDER_PARTNER_RESOLVER = "affiliates.selectors.resolvers.order_partners"
 CHANNEL_RULES_CONSUMERS: list[str] = ["attribution.channel_rules_applied"]
 
 # Functions `(*, workspace)` that add each app's demo data to the `seed_demo` workspace.
-DEMO_SEEDERS: list[str] = ["integrations.demo.fx_seed", "attribution.demo.seed_demo_month"]
+DEMO_SEEDERS: list[str] = [
+    "integrations.demo.fx_seed",
+    "affiliates.demo.seed_demo_program",  # before the traffic: `via=alice` landings are then partner touches
+    "attribution.demo.seed_demo_month",
+    "affiliates.demo.seed_demo_payouts",
+]
 
 # --- Logging --------------------------------------------------------------------------------------
 LOGGING = {
