@@ -63,7 +63,7 @@ class PayoutBatch(models.Model):
 class Payout(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     batch = models.ForeignKey(PayoutBatch, on_delete=models.CASCADE, related_name="payouts")
-    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="payouts")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="payouts")
     period = models.DateField()
     method = models.CharField(max_length=8, choices=PayoutMethod.choices)
     amount_minor = models.BigIntegerField()

@@ -283,7 +283,7 @@ OCTOBER = dt.datetime(2026, 10, 15, 12, tzinfo=dt.UTC)
 
 def approved_in_october(partner, amount_minor: int) -> Commission:
     commission = CommissionFactory(partner=partner, status="approved", full_minor=amount_minor)
-    Commission.objects.filter(pk=commission.pk).update(created_at=OCTOBER)
+    Commission.objects.filter(pk=commission.pk).update(hold_until=OCTOBER)
     return commission
 
 
