@@ -121,4 +121,6 @@ class PayPalSettingsForm(forms.Form):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
         help_text="Leave blank to keep the stored one.",
     )
-    paypal_mode = forms.ChoiceField(label="PayPal mode", choices=PayoutSettings.Mode.choices)
+    paypal_mode = forms.ChoiceField(
+        label="PayPal mode", choices=PayoutSettings.Mode.choices, initial=PayoutSettings.Mode.LIVE
+    )
