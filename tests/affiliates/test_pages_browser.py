@@ -57,7 +57,7 @@ def test_an_owner_approves_a_pending_application(browser, live_server, workspace
 def test_an_owner_runs_a_past_months_payouts_and_marks_one_paid(browser, live_server, workspace, program):
     partner = PartnerFactory(program=program, name="Grace Hopper")
     earned = [CommissionFactory(partner=partner, status="approved", full_minor=m) for m in (1250, 3000)]
-    Commission.objects.filter(pk__in=[c.pk for c in earned]).update(created_at=OCTOBER)
+    Commission.objects.filter(pk__in=[c.pk for c in earned]).update(hold_until=OCTOBER)
     page = signed_in(browser, live_server, workspace)
     page.goto(f"{live_server.url}/app/affiliates/payouts/")
     assert "No payouts yet" in page.locator("main").inner_text()
