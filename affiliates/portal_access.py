@@ -94,6 +94,16 @@ def password_set(*, account: PartnerAccount, password: str) -> PartnerAccount:
     return account
 
 
+def set_password_link_send(*, email: str) -> None:
+    """Mail a set-password link if an account uses the email; the caller answers the same either way."""
+    account = PartnerAccount.objects.filter(email=email_normalize(email)).first()
+    if account is None:
+        return
+    context = {"account": account, "url": set_password_url(account)}
+    body = render_to_string("affiliates/portal/set_password_email.txt", context)
+    send_mail("Choose your partner portal password", body, None, [account.email])
+
+
 def partner_switch(request, *, account: PartnerAccount, public_id: str) -> Partner:
     partner = partnerships(account).filter(public_id=public_id).first()
     if partner is None:
@@ -102,7 +112,7 @@ def partner_switch(request, *, account: PartnerAccount, public_id: str) -> Partn
     return partner
 
 
-def _current_partner(request, account: PartnerAccount, choices: list[Partner]) -> Partner | None:
+def _current_partner(request, choices: list[Partner]) -> Partner | None:
     """The partnership chosen in this session, else the first approved one, else the first."""
     chosen = request.session.get(PARTNER_KEY)
     for partner in choices:
@@ -120,7 +130,7 @@ class PartnerRequiredMixin:
     def dispatch(self, request, *args, **kwargs):
         account = session_account(request)
         choices = list(partnerships(account)) if account else []
-        partner = _current_partner(request, account, choices) if account else None
+        partner = _current_partner(request, choices)
         if partner is None:
             if account:  # no partnership left (rejected since): the session ends
                 portal_logout(request)
@@ -130,13 +140,3 @@ class PartnerRequiredMixin:
 
     def portal_context(self, **context) -> dict:
         return {"account": self.account, "partner": self.partner, "partnerships": self.partnerships, **context}
-
-
-def set_password_link_send(*, email: str) -> None:
-    """Mail a set-password link if an account uses the email; the caller answers the same either way."""
-    account = PartnerAccount.objects.filter(email=email_normalize(email)).first()
-    if account is None:
-        return
-    context = {"account": account, "url": set_password_url(account)}
-    body = render_to_string("affiliates/portal/set_password_email.txt", context)
-    send_mail("Choose your partner portal password", body, None, [account.email])
