@@ -20,14 +20,20 @@ from affiliates.selectors.workspace_api import (
     program_get,
     program_list,
 )
-from affiliates.services.partners import partner_create, partner_link
+from affiliates.services.partners import Taken, partner_create, partner_link
 from affiliates.services.payouts import payouts_create, payouts_csv, period_parse
 from affiliates.services.programs import PlanRequired, program_create, program_update
 from trackrev.common.errors import ApplicationError
 from trackrev.common.money import currency_exponent, decimal_to_minor, minor_to_decimal, money_format
 from trackrev.workspaces.apis import WorkspaceApiView, WorkspaceListApiView
 from trackrev.workspaces.openapi import ErrorSerializer
-from trackrev.workspaces.serializer_fields import StrictCharField
+from trackrev.workspaces.serializer_fields import (
+    NOT_BLANK,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+    StrictRegexField,
+)
 
 
 class PaymentRequired(APIException):
@@ -40,36 +46,46 @@ class Refused(APIException):
     default_code = "invalid"
 
 
+class Conflict(APIException):
+    status_code = 409
+    default_code = "conflict"
+
+
 def _refusal(error: ApplicationError) -> APIException:
-    return PaymentRequired(error.message) if isinstance(error, PlanRequired) else Refused(error.message)
+    if isinstance(error, PlanRequired):
+        return PaymentRequired(error.message)
+    if isinstance(error, Taken):
+        return Conflict(error.message)
+    return Refused(error.message)
+
+
+PROGRAM_ID = r"^prg_[a-z0-9]{1,28}$"
+# Above zero, at most 10 digits and 2 decimals: `20`, `12.5`, `0.50`.
+POSITIVE_AMOUNT = r"^([1-9][0-9]{0,9}(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?))$"
+PARTNER_ID = r"^prt_[a-z0-9]{1,28}$"
 
 
 class ProgramSerializer(serializers.Serializer):
     id = serializers.CharField(source="public_id", read_only=True)
-    name = StrictCharField(max_length=120)
+    name = StrictCharField(max_length=120, validators=[NOT_BLANK])
     commission_type = serializers.ChoiceField(choices=CommissionType.choices)
-    commission_value = serializers.DecimalField(
-        max_digits=12,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
-        help_text="Percent (20 = 20 %) or the flat amount per order.",
+    commission_value = StrictRegexField(
+        POSITIVE_AMOUNT, help_text="Percent (`20` = 20 %) or the flat amount per order: a decimal string above 0."
     )
     recurring = serializers.ChoiceField(choices=Recurring.choices, default=Recurring.LIFETIME)
-    recurring_months = serializers.IntegerField(min_value=1, max_value=120, required=False, allow_null=True)
-    cookie_days = serializers.IntegerField(min_value=1, max_value=365, default=60)
-    hold_days = serializers.IntegerField(min_value=0, max_value=365, default=30)
-    minimum_payout = serializers.DecimalField(
-        max_digits=14,
-        decimal_places=4,
-        min_value=Decimal(0),
-        default=Decimal(0),
-        help_text="In the program's currency.",
+    recurring_months = StrictIntegerField(min_value=1, max_value=120, required=False, allow_null=True)
+    cookie_days = StrictIntegerField(min_value=1, max_value=365, default=60)
+    hold_days = StrictIntegerField(min_value=0, max_value=365, default=30)
+    minimum_payout = StrictRegexField(
+        r"^[0-9]{1,12}(\.[0-9]{1,4})?$",
+        default="0",
+        help_text="In the program's currency, with at most its decimals (`50.00` USD, `5000` JPY).",
     )
-    currency = serializers.RegexField(r"^[A-Za-z]{3}$", default="USD")
+    currency = StrictRegexField(r"^[A-Za-z]{3}$", default="USD")
     destination_url = serializers.URLField(max_length=500)
-    applications_open = serializers.BooleanField(default=False)
+    applications_open = StrictBooleanField(default=False)
     terms = StrictCharField(max_length=20000, required=False, allow_blank=True, default="")
-    reverse_on_cancel = serializers.BooleanField(default=True)
+    reverse_on_cancel = StrictBooleanField(default=True)
     created_at = serializers.DateTimeField(read_only=True)
 
     def to_representation(self, program: Program) -> dict:
@@ -79,9 +95,11 @@ class ProgramSerializer(serializers.Serializer):
 
     def to_internal_value(self, data):
         values = super().to_internal_value(data)
+        if "commission_value" in values:
+            values["commission_value"] = Decimal(values["commission_value"])
         if "minimum_payout" in values:
             currency = values.get("currency") or getattr(self.instance, "currency", "USD")
-            amount = values.pop("minimum_payout")
+            amount = Decimal(values.pop("minimum_payout"))
             if amount != amount.quantize(minor_to_decimal(1, currency)):
                 raise serializers.ValidationError(
                     {"minimum_payout": [f"At most {currency_exponent(currency)} decimals in {currency.upper()}."]}
@@ -149,27 +167,30 @@ class PartnerSerializer(serializers.Serializer):
 
 
 class PartnerCreateSerializer(serializers.Serializer):
-    program = StrictCharField(max_length=32)
+    program = StrictRegexField(PROGRAM_ID, help_text="The program's id (prg_…).")
     email = serializers.EmailField(max_length=254)
-    name = StrictCharField(max_length=120)
+    name = StrictCharField(max_length=120, validators=[NOT_BLANK])
     code = serializers.SlugField(max_length=40, required=False)
     payout_method = serializers.ChoiceField(choices=PayoutMethod.choices, default=PayoutMethod.MANUAL)
-    payout_details = serializers.DictField(child=StrictCharField(max_length=500, allow_blank=True), default=dict)
+    payout_details = serializers.DictField(
+        child=StrictCharField(max_length=500, allow_blank=True),
+        default=dict,
+        help_text="What the method needs: paypal `paypal_email`; stripe `stripe_account` (acct_…, where this "
+        "TrackRev offers Stripe payouts); manual `instructions` (optional).",
+    )
+
+
+class PartnerFilterSerializer(serializers.Serializer):
+    program = serializers.RegexField(PROGRAM_ID, required=False)
+    status = serializers.ChoiceField(choices=PartnerStatus.choices, required=False)
 
 
 class PartnerListCreateApi(WorkspaceListApiView):
-    @extend_schema(
-        parameters=[OpenApiParameter("program", str), OpenApiParameter("status", str, enum=PartnerStatus.values)],
-        responses=PartnerSerializer(many=True),
-        summary="Partners",
-    )
+    @extend_schema(parameters=[PartnerFilterSerializer], responses=PartnerSerializer(many=True), summary="Partners")
     def get(self, request):
-        partners = partner_list(
-            workspace=self.workspace,
-            program=request.query_params.get("program", ""),
-            status=request.query_params.get("status", ""),
+        return self.paginated_response(
+            partner_list(workspace=self.workspace, **self.query(PartnerFilterSerializer)), PartnerSerializer
         )
-        return self.paginated_response(partners, PartnerSerializer)
 
     @extend_schema(
         request=PartnerCreateSerializer,
@@ -182,7 +203,9 @@ class PartnerListCreateApi(WorkspaceListApiView):
                     "code": serializers.CharField(),
                     "link": serializers.CharField(),
                 },
-            )
+            ),
+            404: OpenApiResponse(ErrorSerializer, description="No such program in this workspace."),
+            409: OpenApiResponse(ErrorSerializer, description="Already a partner, or the code is taken."),
         },
         summary="Add a partner (approved at once; they get an email to set their portal password)",
     )
@@ -192,7 +215,7 @@ class PartnerListCreateApi(WorkspaceListApiView):
         data = dict(serializer.validated_data)
         program = program_get(workspace=self.workspace, public_id=data.pop("program"))
         if program is None:
-            raise serializers.ValidationError({"program": ["No such program in this workspace."]})
+            raise NotFound("No such program in this workspace.")
         try:
             partner = partner_create(program=program, **data)
         except ApplicationError as error:
@@ -261,19 +284,27 @@ class PayoutSerializer(serializers.Serializer):
         return money_format(payout.amount_minor, payout.currency)
 
 
+class PayoutRunSerializer(serializers.Serializer):
+    period = StrictRegexField(
+        r"^(20[0-9]{2})-(0[1-9]|1[0-2])$", help_text="A month that has ended, YYYY-MM (2000 or later)."
+    )
+
+
 class PayoutListCreateApi(WorkspaceListApiView):
     @extend_schema(responses=PayoutSerializer(many=True), summary="Payouts, newest month first")
     def get(self, request):
         return self.paginated_response(payout_list(workspace=self.workspace), PayoutSerializer)
 
     @extend_schema(
-        request=inline_serializer("PayoutRun", {"period": serializers.CharField(help_text="YYYY-MM")}),
+        request=PayoutRunSerializer,
         responses={201: inline_serializer("PayoutsCreated", {"payouts": PayoutSerializer(many=True)})},
         summary="Create the payouts of a month that has ended (approved commissions; a repeat adds nothing twice)",
     )
     def post(self, request):
+        serializer = PayoutRunSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
         try:
-            period = period_parse(request.data.get("period") if isinstance(request.data, dict) else None)
+            period = period_parse(serializer.validated_data["period"])
             payouts = payouts_create(workspace=self.workspace, period=period)
         except ApplicationError as error:
             raise serializers.ValidationError({"period": [error.message]}) from error

@@ -1,7 +1,6 @@
 """REST API (CONTRACTS.md §5): connections, orders, subscriptions. Thin: parse, one call, render."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import RegexValidator
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -31,7 +30,7 @@ from trackrev.common.errors import ApplicationError
 from trackrev.common.money import money_format
 from trackrev.workspaces.apis import WorkspaceApiView, WorkspaceListApiView
 from trackrev.workspaces.openapi import ErrorSerializer
-from trackrev.workspaces.serializer_fields import ApiDateField, StrictCharField
+from trackrev.workspaces.serializer_fields import NOT_BLANK, ApiDateField, StrictCharField
 
 
 class Refused(APIException):
@@ -42,10 +41,6 @@ class Refused(APIException):
 class Conflict(APIException):
     status_code = 409
     default_code = "conflict"
-
-
-# Trimmed, a blank secret is refused: the schema says so with a pattern.
-NOT_BLANK = RegexValidator(r"\S", "May not be blank.")
 
 
 class SyncRunSerializer(serializers.ModelSerializer):

@@ -24,6 +24,10 @@ from trackrev.common.errors import ApplicationError
 CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
 
+class Taken(ApplicationError):
+    """Already a partner of the program, or the code belongs to another partner (the API answers 409)."""
+
+
 def partner_link(partner: Partner, slug: str = "") -> str:
     """`{BASE}/r/{code}`, or `{BASE}/r/{code}/{slug}` for one of the partner's extra links."""
     if slug:
@@ -86,10 +90,10 @@ def partner_create(
     details = payout_details_validate(method=payout_method, details=payout_details or {})
     account = _account_for(email=email, name=name)
     if Partner.objects.filter(program=program, account=account).exists():
-        raise ApplicationError(f"{account.email} is already a partner of {program.name}.")
+        raise Taken(f"{account.email} is already a partner of {program.name}.")
     code = slugify(code)[:40] if code else _code_for(name)
     if Partner.objects.filter(code=code).exists():
-        raise ApplicationError(f"The code {code!r} is taken; choose another.")
+        raise Taken(f"The code {code!r} is taken; choose another.")
     partner = Partner(
         workspace_id=program.workspace_id,
         program=program,
@@ -108,7 +112,7 @@ def partner_create(
         with transaction.atomic():
             partner.save()
     except IntegrityError as error:  # a concurrent request took the code
-        raise ApplicationError(f"The code {code!r} is taken; choose another.") from error
+        raise Taken(f"The code {code!r} is taken; choose another.") from error
     if status == PartnerStatus.APPROVED:
         transaction.on_commit(lambda: _decision_send(partner))
     return partner

@@ -29,8 +29,9 @@ def apply(connection, body: dict) -> None:
 
 def consumers_run() -> int:
     """Run attribution for every order the ledger told it about; how many there were."""
-    order_ids = list(Notification.objects.values_list("subject_id", flat=True))
-    Notification.objects.all().delete()
+    told = Notification.objects.filter(task="attribution.conversion_record")
+    order_ids = list(told.values_list("subject_id", flat=True))
+    Notification.objects.all().delete()  # what attribution tells the layers above is not counted here
     for order_id in order_ids:
         conversion_record(order_id=order_id)
     return len(order_ids)

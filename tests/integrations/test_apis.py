@@ -198,6 +198,7 @@ def test_orders_list_contract(api_client, workspace):
         "subscription_id": None,
         # Added by attribution's subclass (the route lives in attribution.api_urls); the consumer has not run.
         "credits": {"last_touch": [], "first_touch": [], "linear": [], "position_based": [], "time_decay": []},
+        "partner": None,  # and the partner credited, when the affiliate program refers the order
     }
     assert api_client.get("/api/v1/orders/?start=2026-09-04").json()["count"] == 0
     assert api_client.get("/api/v1/orders/?start=2026-09-03&end=2026-09-03&processor=polar").json()["count"] == 1

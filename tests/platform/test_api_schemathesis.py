@@ -19,6 +19,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def api_schema(workspace):
+    workspace.plan = "pro"  # every operation open (Free's 402 on programs: tests/affiliates/test_api.py)
+    workspace.save(update_fields=["plan"])
     key = api_key_create(workspace=workspace, name="schemathesis").raw_key
     config = schemathesis.Config.from_dict(
         {
@@ -61,6 +63,27 @@ def _keep_to_documented_rules(case):
         if isinstance(case.body.get("options"), dict) and case.body.get("processor") in ADAPTERS:
             own = {option.name for option in ADAPTERS[case.body["processor"]].connection_options}
             case.body["options"] = {name: value for name, value in case.body["options"].items() if name in own}
+    if case.path.startswith("/api/v1/affiliates/") and case.method == "POST" and isinstance(case.body, dict):
+        _affiliates_rules(case.body, case.path)
+
+
+def _affiliates_rules(body: dict, path: str) -> None:
+    if path.endswith("/programs/"):
+        if "destination_url" in body:  # "a URL Django's validator takes" (labels of at most 63, 253 in all)
+            body["destination_url"] = "https://shop.example.com/pricing"
+        if body.get("recurring") == "months":  # "say for how many months"
+            body["recurring_months"] = body.get("recurring_months") or 12
+        if "minimum_payout" in body:  # "at most the currency's decimals"
+            body["minimum_payout"] = str(int(float(body["minimum_payout"])))
+    elif path.endswith("/partners/"):  # "what the method needs" (Stripe: not offered without its key)
+        body["payout_method"] = "paypal" if body.get("payout_method") == "stripe" else body.get("payout_method")
+        if body["payout_method"] == "paypal":
+            body["payout_details"] = {"paypal_email": "partner@example.com"}
+        else:
+            body.pop("payout_method", None)
+            body["payout_details"] = {}
+    elif path.endswith("/payouts/"):  # "a month that has ended"
+        body["period"] = "2026-01"
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")

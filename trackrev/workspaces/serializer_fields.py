@@ -2,8 +2,12 @@
 
 import datetime as dt
 
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+# Trimmed, a blank value is refused: the schema says so with a pattern.
+NOT_BLANK = RegexValidator(r"\S", "May not be blank.")
 
 
 class StrictCharField(serializers.CharField):
@@ -32,3 +36,34 @@ class ApiDateField(serializers.DateField):
         if not FIRST_DAY <= day <= LAST_DAY:
             self.fail("range")
         return day
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON true or false only: DRF's BooleanField would also take `0`, `"yes"` or `"off"`."""
+
+    default_error_messages = {"invalid": "Not a boolean (true or false)."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer only: DRF's IntegerField would also take `"60"` or `60.0`."""
+
+    default_error_messages = {"invalid": "Not an integer."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictRegexField(serializers.RegexField):
+    """A JSON string matching the pattern: DRF's RegexField would also take the number `0` as "0"."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
