@@ -20,6 +20,7 @@ from affiliates.models import (
 )
 from affiliates.services.commissions import commission_review
 from affiliates.services.partners import partner_set_status
+from affiliates.services.payout_sending import payout_batch_retry
 from affiliates.services.payouts import payout_mark_paid
 from trackrev.common.admin import ReadOnlyAdmin
 from trackrev.common.errors import ApplicationError
@@ -149,6 +150,11 @@ class PayoutBatchAdmin(AffiliateAdmin):
     list_filter = ["method", "status", "period"]
     search_fields = ["reference", "program__name"]
     list_select_related = ["program"]
+    actions = ["send_again"]
+
+    @admin.action(description="Send the failed payouts of the selected batches again")
+    def send_again(self, request, queryset):
+        _each(self, request, queryset, lambda b: payout_batch_retry(batch=b), "Send again")
 
 
 @admin.register(Payout)

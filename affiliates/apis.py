@@ -5,19 +5,19 @@ from decimal import Decimal
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound
 from rest_framework.response import Response
 
 from affiliates.models import CommissionStatus, CommissionType, PartnerStatus, PayoutMethod, Program, Recurring
-from affiliates.selectors.workspace_api import (
+from affiliates.selectors.workspace import (
     commission_list,
-    partner_get,
-    partner_list,
+    partner_find,
+    partner_search,
     payout_get,
     payout_list,
-    program_get,
+    program_find,
     program_list,
 )
 from affiliates.services.partners import Taken, partner_create, partner_link
@@ -130,7 +130,7 @@ class ProgramListCreateApi(WorkspaceListApiView):
 
 class ProgramDetailApi(WorkspaceApiView):
     def _program(self, program_id: str) -> Program:
-        program = program_get(workspace=self.workspace, public_id=program_id)
+        program = program_find(workspace=self.workspace, public_id=program_id)
         if program is None:
             raise NotFound()
         return program
@@ -189,7 +189,7 @@ class PartnerListCreateApi(WorkspaceListApiView):
     @extend_schema(parameters=[PartnerFilterSerializer], responses=PartnerSerializer(many=True), summary="Partners")
     def get(self, request):
         return self.paginated_response(
-            partner_list(workspace=self.workspace, **self.query(PartnerFilterSerializer)), PartnerSerializer
+            partner_search(workspace=self.workspace, **self.query(PartnerFilterSerializer)), PartnerSerializer
         )
 
     @extend_schema(
@@ -213,7 +213,7 @@ class PartnerListCreateApi(WorkspaceListApiView):
         serializer = PartnerCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        program = program_get(workspace=self.workspace, public_id=data.pop("program"))
+        program = program_find(workspace=self.workspace, public_id=data.pop("program"))
         if program is None:
             raise NotFound("No such program in this workspace.")
         try:
@@ -227,7 +227,7 @@ class PartnerListCreateApi(WorkspaceListApiView):
 class PartnerDetailApi(WorkspaceApiView):
     @extend_schema(responses=PartnerSerializer, summary="One partner")
     def get(self, request, partner_id: str):
-        partner = partner_get(workspace=self.workspace, public_id=partner_id)
+        partner = partner_find(workspace=self.workspace, public_id=partner_id)
         if partner is None:
             raise NotFound()
         return Response(PartnerSerializer(partner).data)
@@ -251,21 +251,21 @@ class CommissionSerializer(serializers.Serializer):
         return money_format(row.amount_minor, row.currency)
 
 
+class CommissionFilterSerializer(serializers.Serializer):
+    partner = serializers.RegexField(PARTNER_ID, required=False, help_text="A partner id (prt_…).")
+    status = serializers.ChoiceField(choices=CommissionStatus.choices, required=False)
+
+
 class CommissionListApi(WorkspaceListApiView):
     @extend_schema(
-        parameters=[
-            OpenApiParameter("partner", str, description="A partner id (prt_…)."),
-            OpenApiParameter("status", str, enum=CommissionStatus.values),
-        ],
+        parameters=[CommissionFilterSerializer],
         responses=CommissionSerializer(many=True),
         summary="Commissions, newest first",
     )
     def get(self, request):
-        wanted = request.query_params.get("status", "")
-        if wanted and wanted not in CommissionStatus.values:
-            raise serializers.ValidationError({"status": [f"One of {', '.join(CommissionStatus.values)}."]})
-        rows = commission_list(workspace=self.workspace, partner=request.query_params.get("partner", ""), status=wanted)
-        return self.paginated_response(rows, CommissionSerializer)
+        query = self.query(CommissionFilterSerializer)
+        filters = {"partner_public_id": query.get("partner", ""), "status": query.get("status", "")}
+        return self.paginated_response(commission_list(workspace=self.workspace, filters=filters), CommissionSerializer)
 
 
 class PayoutSerializer(serializers.Serializer):

@@ -23,6 +23,11 @@ urlpatterns = [
     path("affiliates/payouts/settings/", views.PayoutSettingsView.as_view(), name="payout_settings"),
     path("affiliates/payouts/<int:payout_id>/paid/", views.PayoutPaidView.as_view(), name="payout_paid"),
     path(
+        "affiliates/payouts/batches/<int:batch_id>/retry/",
+        views.PayoutBatchRetryView.as_view(),
+        name="payout_batch_retry",
+    ),
+    path(
         "affiliates/payouts/<int:payout_id>/statement.csv", views.PayoutStatementView.as_view(), name="payout_statement"
     ),
 ]

@@ -21,6 +21,7 @@ from affiliates.services.partners import (
     partner_link,
     partner_set_status,
 )
+from affiliates.services.payout_sending import payout_batch_retry
 from affiliates.services.payout_settings import payout_settings_update
 from affiliates.services.payouts import (
     payout_mark_paid,
@@ -257,6 +258,7 @@ class PayoutsView(AffiliatesMixin, View):
             "stripe_available": stripe_payouts_available(),
             "manual": PayoutMethod.MANUAL,
             "pending": PayoutStatus.PENDING,
+            "failed": PayoutStatus.FAILED,
             "tab": "Payouts",
         }
         return self.page(request, "payouts.html", context, status=status)
@@ -284,6 +286,20 @@ class PayoutPaidView(AffiliatesMixin, View):
             messages.error(request, error.message)
         else:
             messages.success(request, f"The payout to {payout.partner.name} is marked paid.")
+        return redirect("affiliates:payouts")
+
+
+class PayoutBatchRetryView(AffiliatesMixin, View):
+    """A failed PayPal or Stripe batch's failed payouts, sent again as a new attempt."""
+
+    def post(self, request, batch_id: int):
+        batch = _found(selectors.payout_batch_get(workspace=self.workspace, batch_id=batch_id))
+        try:
+            payout_batch_retry(batch=batch)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "The failed payouts are being sent again.")
         return redirect("affiliates:payouts")
 
 

@@ -1,5 +1,6 @@
-"""What the workspace's affiliate pages read. Every read filters by the workspace, so another
-workspace's program, partner, commission or payout id finds nothing (the page answers 404)."""
+"""What the workspace's affiliate pages and API read. Every read filters by the workspace, so another
+workspace's program, partner, commission or payout id finds nothing (the page or API answers 404). Pages
+name objects by primary key, the API by public id (`prg_…`, `prt_…`)."""
 
 import datetime as dt
 
@@ -13,6 +14,7 @@ from affiliates.models import (
     Partner,
     PartnerStatus,
     Payout,
+    PayoutBatch,
     PayoutMethod,
     PayoutSettings,
     Program,
@@ -41,6 +43,10 @@ def program_get(*, workspace: Workspace, program_id: int) -> Program | None:
     return Program.objects.filter(workspace=workspace, pk=program_id).first()
 
 
+def program_find(*, workspace: Workspace, public_id: str) -> Program | None:
+    return Program.objects.filter(workspace=workspace, public_id=public_id).first()
+
+
 def partner_list(*, program: Program) -> QuerySet[Partner]:
     """The program's partners with their clicks and commissions counted, and their discount codes."""
     return (
@@ -61,6 +67,18 @@ def partner_get(*, workspace: Workspace, partner_id: int) -> Partner | None:
     return Partner.objects.filter(workspace=workspace, pk=partner_id).select_related("program").first()
 
 
+def partner_find(*, workspace: Workspace, public_id: str) -> Partner | None:
+    return Partner.objects.filter(workspace=workspace, public_id=public_id).select_related("program").first()
+
+
+def partner_search(*, workspace: Workspace, program: str = "", status: str = "") -> QuerySet[Partner]:
+    """The API's list: by the program's public id and the status, when given."""
+    partners = Partner.objects.filter(workspace=workspace).select_related("program")
+    if program:
+        partners = partners.filter(program__public_id=program)
+    return partners.filter(status=status) if status else partners
+
+
 def commission_list(*, workspace: Workspace, filters: dict) -> QuerySet[Commission]:
     """Newest first; `filters` may hold a program, a partner and a status (blank ones are ignored)."""
     rows = Commission.objects.filter(workspace=workspace).select_related("partner", "program", "order")
@@ -68,6 +86,8 @@ def commission_list(*, workspace: Workspace, filters: dict) -> QuerySet[Commissi
         rows = rows.filter(program=filters["program"])
     if filters.get("partner"):
         rows = rows.filter(partner=filters["partner"])
+    if filters.get("partner_public_id"):
+        rows = rows.filter(partner__public_id=filters["partner_public_id"])
     if filters.get("status"):
         rows = rows.filter(status=filters["status"])
     return rows
@@ -92,3 +112,7 @@ def manual_payout_list(*, workspace: Workspace, period: dt.date) -> QuerySet[Pay
 
 def payout_settings_get(*, workspace: Workspace) -> PayoutSettings | None:
     return PayoutSettings.objects.filter(workspace=workspace).first()
+
+
+def payout_batch_get(*, workspace: Workspace, batch_id: int) -> PayoutBatch | None:
+    return PayoutBatch.objects.filter(workspace=workspace, pk=batch_id).first()

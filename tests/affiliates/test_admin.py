@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from affiliates.models import Click, Commission, Link, Partner, Payout, PayoutSettings
+from affiliates.models import Click, Commission, Link, Partner, Payout, PayoutBatch, PayoutSettings
 from tests.factories.affiliates import (
     CommissionFactory,
     DiscountCodeFactory,
@@ -137,3 +137,16 @@ def test_affiliate_rows_cannot_be_added_or_edited_by_hand(staff_client, rows):
     response = staff_client.post(f"/admin/affiliates/partner/{partner.pk}/change/", {"name": "X", "status": "rejected"})
 
     assert response.status_code == 403 and Partner.objects.get().name == partner.name
+
+
+def test_send_again_requeues_only_failed_paypal_and_stripe_batches(staff_client):
+    failed = PayoutFactory(partner=PartnerFactory(payout_method="paypal"), method="paypal", status="failed")
+    PayoutBatch.objects.filter(pk=failed.batch_id).update(status="failed", reference="OLD")
+    manual = PayoutFactory()
+
+    page = _act(staff_client, "payoutbatch", "send_again", [failed.batch_id, manual.batch_id])
+
+    batch = PayoutBatch.objects.get(pk=failed.batch_id)
+    assert (batch.status, batch.attempts, batch.reference) == ("pending", 1, "")
+    assert Payout.objects.get(pk=failed.pk).status == "pending"
+    assert "Send again: 1 done." in page and "Only a failed PayPal or Stripe batch" in page

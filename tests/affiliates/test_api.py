@@ -95,7 +95,7 @@ def test_partners_are_created_with_a_code_and_link(pro_api, pro, mailoutbox, set
     assert len(mailoutbox) == 1 and "/partners/set-password/" in mailoutbox[0].body
 
     again = pro_api.post("/api/v1/affiliates/partners/", body, format="json")
-    assert again.status_code == 400 and "already a partner" in again.json()["detail"]
+    assert again.status_code == 409 and "already a partner" in again.json()["detail"]
     no_paypal = pro_api.post(
         "/api/v1/affiliates/partners/", {**body, "email": "b@x.example", "payout_details": {}}, format="json"
     )
@@ -111,7 +111,7 @@ def test_another_workspaces_objects_are_not_found(pro_api):
     assert pro_api.get(f"/api/v1/affiliates/payouts/{payout.pk}/export.csv").status_code == 404
     assert pro_api.get("/api/v1/affiliates/commissions/").json()["count"] == 0
     body = {"program": theirs.program.public_id, "email": "a@b.example", "name": "A"}
-    assert pro_api.post("/api/v1/affiliates/partners/", body, format="json").status_code == 400
+    assert pro_api.post("/api/v1/affiliates/partners/", body, format="json").status_code == 404
 
 
 def test_commissions_filter_by_partner_and_status(pro_api, pro):

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from affiliates.models import Commission, DiscountCode, Partner, Payout, PayoutSettings, Program
+from affiliates.models import Commission, DiscountCode, Partner, Payout, PayoutBatch, PayoutSettings, Program
 from affiliates.services.payouts import CSV_COLUMNS
 from affiliates.services.programs import PRO_REQUIRED
 from tests.factories.affiliates import (
@@ -405,3 +405,20 @@ def test_another_workspaces_ids_are_404(owner_client, pro):
     assert partner.status == "pending" and Payout.objects.get().status == "pending"
     assert owner_client.get(f"/app/affiliates/commissions/?partner={partner.pk}").status_code == 200
     assert partner.name not in owner_client.get("/app/affiliates/commissions/").content.decode()
+
+
+def test_a_failed_paypal_batch_is_sent_again_from_the_payouts_page(owner_client, program):
+    partner = PartnerFactory(program=program, payout_method="paypal", payout_details={"paypal_email": "a@b.example"})
+    payout = PayoutFactory(
+        partner=partner, method="paypal", status="failed", error="PayPal: FAILED RECEIVER_UNREGISTERED"
+    )
+    PayoutBatch.objects.filter(pk=payout.batch_id).update(status="failed")
+
+    page = owner_client.get("/app/affiliates/payouts/").content.decode()
+    assert f'action="/app/affiliates/payouts/batches/{payout.batch_id}/retry/"' in page
+    response = owner_client.post(f"/app/affiliates/payouts/batches/{payout.batch_id}/retry/", follow=True)
+
+    assert "being sent again" in response.content.decode()
+    assert PayoutBatch.objects.get(pk=payout.batch_id).status == "pending"
+    other = PayoutFactory(partner=PartnerFactory(program=ProgramFactory(workspace=WorkspaceFactory(plan="pro"))))
+    assert owner_client.post(f"/app/affiliates/payouts/batches/{other.batch_id}/retry/").status_code == 404

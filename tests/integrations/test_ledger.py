@@ -314,6 +314,20 @@ def test_a_customer_event_brings_the_email_and_visitor_their_orders_lack(connect
     assert Order.objects.get().customer_email_digest == email_digest("jana@example.com")
 
 
+def test_a_customer_redelivered_with_a_newer_email_moves_its_orders_digest_and_domain(connection, committed):
+    """The domain alone (never the address) follows the email: the affiliate engine's self-referral check
+    and the partner portal's `•••@domain` read it."""
+    apply(connection, anonymous(payload("order_created_purchase")))
+    assert (Order.objects.get().customer_email_domain, Customer.objects.get().email_domain) == ("example.com",) * 2
+    with committed():
+        change_apply(
+            connection=connection, change=customer_event(email="Jana@Work.Example.org", at="2026-09-05T00:00:00Z")
+        )
+    order, customer = Order.objects.get(), Customer.objects.get()
+    assert (customer.email_digest, customer.email_domain) == (email_digest("jana@work.example.org"), "work.example.org")
+    assert (order.customer_email_digest, order.customer_email_domain) == (customer.email_digest, "work.example.org")
+
+
 def test_an_orders_visitor_id_is_never_cleared_and_an_older_state_still_brings_it(connection, notified):
     """Processors report one payment in several objects (a checkout and its invoice), in any order."""
     named = payload("order_created_purchase", metadata={"trackrev_visitor_id": "v_checkout"})
