@@ -25,7 +25,7 @@ from affiliates.services.payouts import payouts_create, payouts_csv, period_pars
 from affiliates.services.programs import PlanRequired, program_create, program_update
 from trackrev.common.errors import ApplicationError
 from trackrev.common.money import currency_exponent, decimal_to_minor, minor_to_decimal, money_format
-from trackrev.workspaces.apis import WorkspaceApiView, WorkspaceListApiView
+from trackrev.workspaces.apis import Conflict, PaymentRequired, Refused, WorkspaceApiView, WorkspaceListApiView
 from trackrev.workspaces.openapi import ErrorSerializer
 from trackrev.workspaces.serializer_fields import (
     NOT_BLANK,
@@ -34,21 +34,6 @@ from trackrev.workspaces.serializer_fields import (
     StrictIntegerField,
     StrictRegexField,
 )
-
-
-class PaymentRequired(APIException):
-    status_code = 402
-    default_code = "plan_required"
-
-
-class Refused(APIException):
-    status_code = 400
-    default_code = "invalid"
-
-
-class Conflict(APIException):
-    status_code = 409
-    default_code = "conflict"
 
 
 def _refusal(error: ApplicationError) -> APIException:

@@ -63,29 +63,36 @@ class ProgramForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in PROGRAM_FIELDS}
 
 
-PAYOUT_DETAILS = ("paypal_email", "stripe_account", "instructions")
+class PayoutDetailsForm(forms.Form):
+    """What each payout method needs (`payout_details_validate` checks the chosen one's): shared by the
+    workspace's partner form and the partner's own payout settings."""
 
-
-class PartnerForm(forms.Form):
-    name = forms.CharField(max_length=120)
-    email = forms.EmailField(max_length=254)
-    code = forms.SlugField(max_length=40, required=False, help_text="Their link's /r/ code. Blank: made from the name.")
-    payout_method = forms.ChoiceField(choices=PayoutMethod.choices, initial=PayoutMethod.MANUAL)
     paypal_email = forms.EmailField(label="PayPal email", required=False, help_text="For PayPal payouts.")
     stripe_account = forms.CharField(
-        label="Stripe account id", max_length=64, required=False, help_text="For Stripe payouts: acct_…"
+        label="Stripe connected account id", max_length=64, required=False, help_text="For Stripe payouts: acct_…"
     )
     instructions = forms.CharField(
         label="Transfer instructions",
         max_length=500,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="For manual payouts, e.g. the bank account.",
+        help_text="For manual transfers, e.g. the bank account.",
     )
+
+    def payout_details(self) -> dict:
+        return {name: self.cleaned_data[name] for name in ("paypal_email", "stripe_account", "instructions")}
+
+
+class PartnerForm(PayoutDetailsForm):
+    name = forms.CharField(max_length=120)
+    email = forms.EmailField(max_length=254)
+    code = forms.SlugField(max_length=40, required=False, help_text="Their link's /r/ code. Blank: made from the name.")
+    payout_method = forms.ChoiceField(choices=PayoutMethod.choices, initial=PayoutMethod.MANUAL)
+    field_order = ["name", "email", "code", "payout_method"]
 
     def partner_data(self) -> dict:
         data = {name: self.cleaned_data[name] for name in ("name", "email", "code", "payout_method")}
-        return data | {"payout_details": {name: self.cleaned_data[name] for name in PAYOUT_DETAILS}}
+        return data | {"payout_details": self.payout_details()}
 
 
 class DiscountCodeForm(forms.Form):

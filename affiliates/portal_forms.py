@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
 
+from affiliates.forms import PayoutDetailsForm
 from affiliates.models import CommissionStatus, PartnerAccount, PayoutMethod
 
 
@@ -62,19 +63,6 @@ def _methods() -> list[tuple[str, str]]:
     return [(method.value, method.label) for method in offered]
 
 
-class PayoutSettingsForm(forms.Form):
+class PayoutSettingsForm(PayoutDetailsForm):
     method = forms.ChoiceField(label="Payout method", choices=_methods)
-    paypal_email = forms.EmailField(label="PayPal email", required=False, help_text="For PayPal payouts.")
-    stripe_account = forms.CharField(
-        label="Connected account id", max_length=64, required=False, help_text="For Stripe payouts: acct_…"
-    )
-    instructions = forms.CharField(
-        label="Transfer instructions",
-        max_length=500,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="For manual transfers: bank details or how you want to be paid.",
-    )
-
-    def details(self) -> dict:
-        return {key: value for key, value in self.cleaned_data.items() if key != "method"}
+    field_order = ["method"]

@@ -193,7 +193,9 @@ class PayoutSettingsView(PartnerRequiredMixin, View):
         form = PayoutSettingsForm(request.POST)
         if form.is_valid():
             try:
-                payout_settings_set(partner=self.partner, method=form.cleaned_data["method"], details=form.details())
+                payout_settings_set(
+                    partner=self.partner, method=form.cleaned_data["method"], details=form.payout_details()
+                )
             except ApplicationError as error:
                 form.add_error(None, error.message)
             else:

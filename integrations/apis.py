@@ -9,7 +9,7 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, NotFound
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from integrations.models import OrderStatus, SubscriptionStatus, SyncRun
@@ -28,19 +28,9 @@ from integrations.services.reconcile import DemoConnectionSync, SyncRunThrottled
 from integrations.validators import api_base_url_validate, connection_options_validate
 from trackrev.common.errors import ApplicationError
 from trackrev.common.money import money_format
-from trackrev.workspaces.apis import WorkspaceApiView, WorkspaceListApiView
+from trackrev.workspaces.apis import Conflict, Refused, WorkspaceApiView, WorkspaceListApiView
 from trackrev.workspaces.openapi import ErrorSerializer
 from trackrev.workspaces.serializer_fields import NOT_BLANK, ApiDateField, StrictCharField
-
-
-class Refused(APIException):
-    status_code = 400
-    default_code = "invalid"
-
-
-class Conflict(APIException):
-    status_code = 409
-    default_code = "conflict"
 
 
 class SyncRunSerializer(serializers.ModelSerializer):

@@ -2,11 +2,31 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from trackrev.workspaces.models import Workspace
 from trackrev.workspaces.pagination import StandardPagination
+
+
+class Refused(APIException):
+    """A business rule refused a well-formed request (its message says which)."""
+
+    status_code = 400
+    default_code = "invalid"
+
+
+class PaymentRequired(APIException):
+    """The workspace's plan does not include the feature."""
+
+    status_code = 402
+    default_code = "plan_required"
+
+
+class Conflict(APIException):
+    status_code = 409
+    default_code = "conflict"
 
 
 class WorkspaceApiView(APIView):
