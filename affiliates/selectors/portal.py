@@ -84,8 +84,8 @@ def _days(rows: QuerySet[Commission], today: dt.date) -> list[DayRevenue]:
     since = timezone.make_aware(dt.datetime.combine(first, dt.time()))
     per_day = {
         row["day"]: row
-        for row in rows.filter(created_at__gte=since)
-        .annotate(day=TruncDate("created_at"))
+        for row in rows.filter(order__placed_at__gte=since)
+        .annotate(day=TruncDate("order__placed_at"))
         .values("day")
         .annotate(earned=Sum("amount_minor"), conversions=Count("pk", filter=_SALE))
         .order_by()

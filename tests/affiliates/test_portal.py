@@ -271,9 +271,10 @@ def test_a_single_program_shows_its_name_and_no_switcher(portal):
 
 
 def commission(partner, **kwargs):
-    """A commission of `partner` whose order's customer is of gmail.com unless said otherwise."""
+    """A commission of `partner` on an order of yesterday whose customer is of gmail.com unless said otherwise."""
     if "order" not in kwargs:
         kwargs.setdefault("order__customer_email_domain", "gmail.com")
+        kwargs.setdefault("order__placed_at", timezone.now() - timedelta(days=1))
     return CommissionFactory(partner=partner, **kwargs)
 
 
@@ -299,16 +300,16 @@ def test_the_dashboard_shows_the_partners_figures(portal, partner):
     assert figure("pending") == "USD 9.80"
     assert figure("approved") == "USD 15.00"  # 20.00 less the 5.00 clawback
     assert figure("paid") == "USD 15.00"
-    assert first.created_at.date() == timezone.localdate()
+    assert first.order.placed_at.date() == timezone.localdate() - timedelta(
+        days=1
+    )  # a sale's day, not its commission's
     assert "Commission earnings per day · last 30 days" in page
     assert figure("chart-total") == "USD 46.80"  # 9.80 + 20.00 + 15.00 - 5.00 + 7.00: all but the reversed
     assert page.count('class="chart-bar"') == 30
 
 
 def test_the_chart_counts_the_last_30_days_only(portal, partner):
-    old = commission(partner, status="paid", full_minor=5000)
-    old.created_at = timezone.now() - timedelta(days=31)
-    old.save()
+    commission(partner, status="paid", full_minor=5000, order__placed_at=timezone.now() - timedelta(days=31))
 
     page = body(portal.get(url("dashboard")))
 
@@ -388,7 +389,7 @@ def customer_cells(page: str) -> list[str]:
 def test_commissions_list_masked_customers_amounts_statuses_and_reasons(portal, partner):
     commission(partner, status="held", full_minor=700, reason="Self-referral suspected.")
     commission(partner, status="approved", full_minor=2000, reason="not shown for approved")
-    commission(partner, status="pending", full_minor=980, order__customer_email_domain="")
+    commission(partner, status="pending", full_minor=980, order__customer_email_domain="", order__placed_at=T0)
 
     page = body(portal.get(url("commissions")))
 

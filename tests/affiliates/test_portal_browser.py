@@ -3,9 +3,11 @@ adds one, sees only their own commissions with masked customers, downloads a sta
 no page scrolls sideways."""
 
 import csv
+import datetime as dt
 import io
 
 import pytest
+from django.utils import timezone
 
 from affiliates.models import Click
 from tests.factories.affiliates import (
@@ -28,7 +30,8 @@ def alice():
     program = ProgramFactory(name="Acme Partners · a long affiliate program name of a shop", applications_open=True)
     alice = PartnerFactory(program=program, code="alice", account=PartnerAccountFactory(email="alice@partners.example"))
     payout = PayoutFactory(partner=alice, amount_minor=2000, reference="PAYOUT-ITEM-1234567890-ABCDEFGHIJ")
-    hers = {"partner": alice, "order__customer_email_domain": "gmail.com"}
+    yesterday = timezone.now() - dt.timedelta(days=1)  # in the dashboard's last 30 days
+    hers = {"partner": alice, "order__customer_email_domain": "gmail.com", "order__placed_at": yesterday}
     CommissionFactory(**hers, status="paid", full_minor=2000, payout=payout)
     CommissionFactory(**hers, status="pending", full_minor=980)
     CommissionFactory(**hers, status="held", full_minor=700, reason="Self-referral suspected: same email domain.")
