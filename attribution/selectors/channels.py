@@ -11,7 +11,6 @@ from attribution.channels import classify, compile_rules
 from attribution.models import ChannelRule, Touch
 from attribution.selectors.pixel import pixel_site_load
 from attribution.services.channels import touch_landing
-from attribution.services.pixel import partner_lookup
 from trackrev.workspaces.models import Workspace
 
 PREVIEW_DAYS = 30
@@ -44,7 +43,7 @@ def channel_rules_preview(*, workspace: Workspace, draft, now: dt.datetime | Non
     would change, grouped by old → new labels."""
     site = pixel_site_load(workspace=workspace)
     rules = site.rules + compile_rules([draft])
-    partners = partner_lookup(site.id)
+    partners = site.partner_name
     since = (now or timezone.now()) - dt.timedelta(days=PREVIEW_DAYS)
     touches = Touch.objects.filter(workspace=workspace, occurred_at__gte=since).order_by("-occurred_at")
     counts: Counter = Counter()

@@ -8,10 +8,14 @@ within that time (the process that made the change forgets its copy at once).
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from attribution.channels import CompiledRule, compile_rules
 from attribution.channels.hosts import in_domains
@@ -30,6 +34,9 @@ class PixelSite:
     plan: str
     allowed_domains: tuple[str, ...]
     rules: tuple[CompiledRule, ...]
+    # `code → partner name` for `via`/`ref` landings (settings.PARTNER_RESOLVER), remembered per code for
+    # the life of this configuration: a flush batch or a reclassify run asks once per code, not per touch.
+    partner_name: Callable[[str], str | None] | None = None
 
     def allows(self, host: str) -> bool:
         """Hits from any host when no domain is set, else from the domains and their subdomains."""
@@ -43,10 +50,26 @@ def normalize_domain(domain: str) -> str:
     return domain.strip().lower().removeprefix("*.").removeprefix(".").removeprefix("www.")
 
 
+@lru_cache(maxsize=1)
+def _resolver(dotted: str) -> Callable[..., str | None]:
+    return import_string(dotted)
+
+
+def partner_lookup(workspace_id: int) -> Callable[[str], str | None] | None:
+    """`code → partner name` from the app that owns partners (settings.PARTNER_RESOLVER), without
+    attribution importing it; remembers the last codes it was asked (a `via` is whatever a URL says)."""
+    if not settings.PARTNER_RESOLVER:
+        return None
+    resolver = _resolver(settings.PARTNER_RESOLVER)
+    return lru_cache(maxsize=256)(lambda code: resolver(workspace_id=workspace_id, code=code))
+
+
 def pixel_site_load(*, workspace: Workspace) -> PixelSite:
     rules = ChannelRule.objects.filter(workspace=workspace).order_by("position", "id")
     domains = tuple(d for d in (normalize_domain(str(x)) for x in workspace.allowed_domains or ()) if d)
-    return PixelSite(workspace.pk, workspace.public_id, workspace.plan, domains, compile_rules(rules))
+    return PixelSite(
+        workspace.pk, workspace.public_id, workspace.plan, domains, compile_rules(rules), partner_lookup(workspace.pk)
+    )
 
 
 def pixel_site_get(*, public_id: str) -> PixelSite | None:

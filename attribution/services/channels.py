@@ -9,7 +9,6 @@ from attribution.channels import sites as default_sites
 from attribution.channels.rules import rule_predicate
 from attribution.models import ChannelRule, RuleField, RuleOperator, Touch
 from attribution.selectors.pixel import pixel_site_forget, pixel_site_load
-from attribution.services.pixel import partner_lookup
 from trackrev.common.errors import ApplicationError
 from trackrev.outbox.services import notifications_enqueue, notifications_relay
 from trackrev.workspaces.models import Workspace
@@ -81,7 +80,7 @@ def touches_reclassify(*, workspace_id: int) -> int:
     if workspace is None:
         return 0
     site = pixel_site_load(workspace=workspace)
-    partners = partner_lookup(site.id)
+    partners = site.partner_name
     changed, after = 0, 0
     while True:
         batch = list(Touch.objects.filter(workspace_id=workspace_id, pk__gt=after).order_by("pk")[:RECLASSIFY_BATCH])

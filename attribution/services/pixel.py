@@ -21,7 +21,6 @@ from django.core.signals import setting_changed
 from django.db import connection, transaction
 from django.dispatch import receiver
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from attribution.channels import Landing, classify
 from attribution.channels.hosts import host_of
@@ -69,20 +68,6 @@ class LandingHit:
     session_start: bool = True
 
 
-@lru_cache(maxsize=1)
-def _resolver(dotted: str) -> Callable[..., str | None]:
-    return import_string(dotted)
-
-
-def partner_lookup(workspace_id: int) -> Callable[[str], str | None] | None:
-    """`code → partner name` from the app that owns partners (settings.PARTNER_RESOLVER)."""
-    dotted = settings.PARTNER_RESOLVER
-    if not dotted:
-        return None
-    resolver = _resolver(dotted)
-    return lambda code: resolver(workspace_id=workspace_id, code=code)
-
-
 def scrub_url(url: str) -> str:
     """Drop query values that look like email addresses, and user info: a landing URL must never
     smuggle a customer's email into the database."""
@@ -104,7 +89,7 @@ def _no_email(value: str) -> str:
 
 def touch_build(*, site: PixelSite, visitor_id: str, landing: Landing, occurred_at: dt.datetime) -> Touch | None:
     """An unsaved Touch for a landing, or None when the hit is not a landing."""
-    labels = classify(landing, own_domains=site.allowed_domains, rules=site.rules, partner_name=partner_lookup(site.id))
+    labels = classify(landing, own_domains=site.allowed_domains, rules=site.rules, partner_name=site.partner_name)
     if labels is None:
         return None
     return Touch(

@@ -6,12 +6,15 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.db import connection as db_connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from affiliates.models import Click, Commission
 from affiliates.services.commissions import commissions_mature
 from affiliates.services.payouts import payout_mark_paid, payouts_create
 from attribution.models import Touch
+from attribution.services.pixel import LandingHit, touches_record
 from integrations.models import Order
 from tests.affiliates.scenario import (
     ORDER_ID,
@@ -176,3 +179,15 @@ def test_the_order_page_and_api_show_both_truths(client, connection, partner, co
     client.force_login(MembershipFactory(workspace=connection.workspace).user)
     page = client.get(f"/app/orders/{order.pk}/").content.decode()
     assert 'id="partner-credit"' in page and "Acme Blog" in page and "USD 8.82" in page
+
+
+def test_many_landings_of_one_partner_ask_for_its_name_once(partner):
+    """A flush batch or a re-labelling of history classifies many `via` landings with one configuration."""
+    hits = [
+        LandingHit(visitor_id=f"{n:032x}", url="https://shop.example.com/?via=acme", occurred_at=PLACED)
+        for n in range(50)
+    ]
+    with CaptureQueriesContext(db_connection) as queries:
+        assert touches_record(workspace=partner.workspace, hits=hits) == 50
+    assert sum('"affiliates_partner"' in q["sql"] for q in queries.captured_queries) == 1
+    assert set(Touch.objects.values_list("channel", flat=True)) == {"Acme Blog"}
