@@ -84,17 +84,18 @@ def _stopped_by_cancel(order: Order) -> bool:
 
 @transaction.atomic
 def order_commissions_sync(*, order_id: int) -> None:
-    """Derive the commissions of the order's buyer, all their orders at once (the first order decides the
-    referral of every later one). The buyer's orders are locked, so two consumers never race."""
+    """Derive the order's commission; when the order is its buyer's first, every later order's too (the
+    first order decides the referral of all of them). The buyer's orders are locked, so two consumers
+    never race. A workspace without a program has nothing to derive."""
     order = Order.objects.filter(pk=order_id).first()
-    if order is None:
+    if order is None or not Program.objects.filter(workspace_id=order.workspace_id).exists():
         return
     orders = list(
         buyer_orders(order).select_for_update(of=("self",)).select_related("subscription", "workspace").order_by("pk")
     )
     first = first_paid(orders)
     referral = referral_find(first) if first is not None else None
-    for each in orders:
+    for each in orders if first is None or first.pk == order.pk else [o for o in orders if o.pk == order.pk]:
         _order_sync(each, orders=orders, referral=referral)
 
 
@@ -183,15 +184,26 @@ def _clawback_sync(sale: Commission, rows: list[Commission], target: int) -> Non
     open_clawback.save()
 
 
+# What the hourly pass looks back over for ledger changes attribution does not report (see below).
+SWEEP_LOOKBACK = timedelta(hours=3)
+
+
 def commissions_mature() -> int:
-    """Hourly: derive every pending commission again (a subscription canceled inside the hold reverses it)
-    and approve those whose hold has passed. Returns how many orders it looked at."""
-    order_ids = list(
-        Commission.objects.filter(status=CommissionStatus.PENDING, kind=CommissionKind.SALE)
-        .values_list("order_id", flat=True)
-        .distinct()
+    """Hourly, from the ledger's own state, for what "attribution changed" does not carry: every pending
+    commission is derived again (approved once its hold passed; reversed when its subscription was canceled
+    inside the hold), and so is every recently changed order that used a discount code and earns nothing
+    yet (a processor may name the code only in a later state of the order). Returns how many it derived."""
+    pending = Commission.objects.filter(status=CommissionStatus.PENDING, kind=CommissionKind.SALE)
+    coded = (
+        Order.objects.filter(
+            workspace_id__in=Program.objects.values("workspace_id"),
+            updated_at__gte=timezone.now() - SWEEP_LOOKBACK,
+        )
+        .exclude(discount_codes=[])
+        .exclude(pk__in=Commission.objects.values("order_id"))
     )
-    for order_id in order_ids:
+    order_ids = set(pending.values_list("order_id", flat=True)) | set(coded.values_list("pk", flat=True))
+    for order_id in sorted(order_ids):
         order_commissions_sync(order_id=order_id)
     return len(order_ids)
 

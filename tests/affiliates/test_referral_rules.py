@@ -5,8 +5,10 @@ and unverified identities are held with their reasons."""
 import datetime as dt
 
 import pytest
+import time_machine
 
 from affiliates.models import Commission
+from affiliates.services.commissions import commissions_mature
 from tests.affiliates.scenario import PLACED, SUBSCRIPTION_ID, deliver, land, polar_order, sale
 from tests.attribution.pixel_helpers import hit, post
 from tests.factories.affiliates import DiscountCodeFactory, PartnerFactory
@@ -124,3 +126,33 @@ def test_an_order_matched_only_through_a_browser_identify_is_held_as_unverified(
     commission = sale()
     assert commission.status == "held"
     assert commission.reason == "Unverified identity: the buyer was matched only through an email a browser bound."
+
+
+def test_a_discount_code_named_only_by_a_later_state_of_the_first_order_refers_it_and_its_renewals(
+    connection, partner, committed, broker
+):
+    """Nothing about the buyer's match or credits changes, so attribution tells nobody: the hourly pass reads
+    the ledger and derives the first order (and with it the renewal) again."""
+    DiscountCodeFactory(partner=partner, code="acme20")
+    first = polar_order(billing_reason="subscription_create", subscription_id=SUBSCRIPTION_ID)
+    deliver(connection, first, committed, broker, at=PLACED)
+    renewal_at = PLACED + dt.timedelta(days=31)
+    renewal = polar_order(
+        order_id="renewal-1",
+        placed=renewal_at,
+        amount=2900,
+        billing_reason="subscription_cycle",
+        subscription_id=SUBSCRIPTION_ID,
+    )
+    deliver(connection, renewal, committed, broker, at=renewal_at)
+    assert not Commission.objects.exists()
+
+    later = renewal_at + dt.timedelta(hours=1)
+    named = polar_order(
+        billing_reason="subscription_create", subscription_id=SUBSCRIPTION_ID, code="ACME20", modified=later
+    )
+    deliver(connection, named, committed, broker, at=later)
+    with time_machine.travel(later + dt.timedelta(minutes=30), tick=False):
+        commissions_mature()
+    assert sale().referred_by == "code"
+    assert renewal_commissions() == {"renewal-1": 580}
