@@ -8,7 +8,6 @@ from integrations.models import ProcessorConnection, SyncRunKind
 from integrations.processors.errors import ProcessorError
 from integrations.processors.registry import adapter_class, get_adapter
 from integrations.services.reconcile import sync_run_queue
-from trackrev.common.crypto import encrypted_fields_rotate
 from trackrev.common.errors import ApplicationError
 from trackrev.workspaces.models import Workspace
 
@@ -85,9 +84,3 @@ def connection_test(*, connection: ProcessorConnection) -> str:
         logger.info("connection %s failed its test: %s", connection.pk, exc)
         raise ApplicationError(exc.failure) from exc
     return f"Connected: the token can read {connection.get_processor_display()} orders."
-
-
-def connection_secrets_rotate() -> int:
-    return encrypted_fields_rotate(
-        queryset=ProcessorConnection.objects.order_by("pk"), fields=["api_token", "webhook_secret", "updated_at"]
-    )
