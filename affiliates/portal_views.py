@@ -1,6 +1,8 @@
 """The partner portal (`/partners/`): a partner's own figures, links, commissions and payouts. Views parse,
 make one call and render; reads are in affiliates/selectors/portal.py, the session in portal_access."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -164,7 +166,8 @@ class CommissionsView(PartnerRequiredMixin, View):
         form = CommissionFilterForm(request.GET)
         status = form.cleaned_data["status"] if form.is_valid() else ""
         page = partner_commission_page(partner=self.partner, status=status, page=request.GET.get("page", 1))
-        context = self.portal_context(form=form, page=page, status=status)
+        query = urlencode({"status": status}) if status else ""
+        context = self.portal_context(form=form, page=page, status=status, status_query=query)
         return render(request, "affiliates/portal/commissions.html", context)
 
 

@@ -418,6 +418,8 @@ def test_commissions_are_paginated(portal, partner):
 
     assert len(customer_cells(body(first))) == 25 and "Page 1 of 2" in body(first)
     assert len(customer_cells(body(second))) == 1
+    filtered = body(portal.get(url("commissions"), {"status": "pending"}))
+    assert 'href="?status=pending&amp;page=2"' in filtered  # the next page keeps the filter
 
 
 def test_no_commission_yet(portal):
