@@ -16,7 +16,17 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.text import slugify
 
-from affiliates.models import DiscountCode, Link, Partner, PartnerAccount, PartnerStatus, PayoutMethod, Program
+from affiliates.models import (
+    CommissionKind,
+    DiscountCode,
+    Link,
+    Partner,
+    PartnerAccount,
+    PartnerStatus,
+    PayoutMethod,
+    Program,
+)
+from affiliates.services.commissions import order_commissions_sync
 from affiliates.tokens import partner_token_generator
 from trackrev.common.emails import email_normalize
 from trackrev.common.errors import ApplicationError
@@ -137,10 +147,13 @@ def partner_set_status(*, partner: Partner, status: str) -> Partner:
     """Approve or reject an application, suspend or reactivate (approve again) a partner."""
     partner = Partner.objects.select_for_update().get(pk=partner.pk)
     if partner.status not in ALLOWED_MOVES.get(status, set()):
-        raise ApplicationError(f"A {partner.get_status_display().lower()} partner cannot become {status}.")
+        raise ApplicationError(f"This partner is {partner.get_status_display().lower()}: they cannot become {status}.")
     was = partner.status
     partner.status, partner.decided_at = status, timezone.now()
     partner.save(update_fields=["status", "decided_at"])
+    unpaid = partner.commissions.filter(kind=CommissionKind.SALE, payout__isnull=True)
+    for order_id in unpaid.values_list("order_id", flat=True):  # held while suspended, reversed if rejected
+        order_commissions_sync(order_id=order_id)
     if was == PartnerStatus.PENDING:
         transaction.on_commit(lambda: _decision_send(partner))
     return partner

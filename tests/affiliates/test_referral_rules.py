@@ -9,6 +9,7 @@ import time_machine
 
 from affiliates.models import Commission
 from affiliates.services.commissions import commissions_mature
+from affiliates.services.partners import partner_set_status
 from tests.affiliates.scenario import PLACED, SUBSCRIPTION_ID, deliver, land, polar_order, sale
 from tests.attribution.pixel_helpers import hit, post
 from tests.factories.affiliates import DiscountCodeFactory, PartnerFactory
@@ -156,3 +157,15 @@ def test_a_discount_code_named_only_by_a_later_state_of_the_first_order_refers_i
         commissions_mature()
     assert sale().referred_by == "code"
     assert renewal_commissions() == {"renewal-1": 580}
+
+
+def test_suspending_a_partner_holds_their_unpaid_commissions_and_reactivating_releases_them(
+    client, connection, partner, committed, broker
+):
+    land(client, connection.workspace, at=PLACED - dt.timedelta(days=1), url="https://shop.example.com/?via=acme")
+    deliver(connection, polar_order(), committed, broker, at=PLACED)
+    with time_machine.travel(PLACED + dt.timedelta(days=1), tick=False):
+        partner_set_status(partner=partner, status="suspended")
+        assert (sale().status, sale().reason) == ("held", "Partner suspended.")
+        partner_set_status(partner=partner, status="approved")
+    assert (sale().status, sale().reason) == ("pending", "")
