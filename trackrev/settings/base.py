@@ -277,6 +277,10 @@ WEBHOOK_INBOX_RETENTION_DAYS = env.int("WEBHOOK_INBOX_RETENTION_DAYS", default=3
 # See integrations/processors/api_urls.py.
 PROCESSOR_API_HOSTS = env.list("PROCESSOR_API_HOSTS", default=[])
 
+# Networks (CIDR) that requests to a tenant's URL (outbound webhooks) may reach although internal, e.g. a
+# receiver on the operator's own private network. Empty: only public addresses. See trackrev/common/outbound.py.
+OUTBOUND_ALLOWED_NETWORKS = env.list("OUTBOUND_ALLOWED_NETWORKS", default=[])
+
 # --- Affiliate payouts ------------------------------------------------------------------------------
 # The operator's Stripe account, acting as the platform: a month's Stripe payouts of a workspace become
 # one invoice to it, and once it is paid, one Connect transfer per partner. Unset: no Stripe method.
