@@ -3,7 +3,6 @@ call, render. Objects are named by their public ids and always looked up inside 
 
 from decimal import Decimal
 
-from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -23,6 +22,7 @@ from affiliates.selectors.workspace import (
 from affiliates.services.partners import Taken, partner_create, partner_link
 from affiliates.services.payouts import payouts_create, payouts_csv, period_parse
 from affiliates.services.programs import PlanRequired, program_create, program_update
+from trackrev.common.downloads import csv_attachment
 from trackrev.common.errors import ApplicationError
 from trackrev.common.money import currency_exponent, decimal_to_minor, minor_to_decimal, money_format
 from trackrev.workspaces.apis import Conflict, PaymentRequired, Refused, WorkspaceApiView, WorkspaceListApiView
@@ -302,6 +302,4 @@ class PayoutExportApi(WorkspaceApiView):
         payout = payout_get(workspace=self.workspace, payout_id=payout_id)
         if payout is None:
             raise NotFound()
-        response = HttpResponse(payouts_csv([payout]), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="payout-{payout.pk}.csv"'
-        return response
+        return csv_attachment(payouts_csv([payout]), filename=f"payout-{payout.pk}.csv")

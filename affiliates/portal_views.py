@@ -4,7 +4,7 @@ make one call and render; reads are in affiliates/selectors/portal.py, the sessi
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
 from django.utils.encoding import force_str
@@ -36,6 +36,7 @@ from affiliates.services.payouts import payout_statement_csv
 from affiliates.tokens import partner_token_generator
 from attribution.charts import revenue_chart
 from attribution.public_views import client_ip
+from trackrev.common.downloads import csv_attachment
 from trackrev.common.errors import ApplicationError
 
 
@@ -180,9 +181,7 @@ class PayoutsView(PartnerRequiredMixin, View):
 class StatementView(PartnerRequiredMixin, View):
     def get(self, request, pk: int):
         payout = partner_payout_get(partner=self.partner, pk=pk)
-        response = HttpResponse(payout_statement_csv(payout), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="statement-{payout.period:%Y-%m}-{payout.pk}.csv"'
-        return response
+        return csv_attachment(payout_statement_csv(payout), filename=f"statement-{payout.period:%Y-%m}-{payout.pk}.csv")
 
 
 class PayoutSettingsView(PartnerRequiredMixin, View):

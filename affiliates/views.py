@@ -5,7 +5,7 @@ Objects come through affiliates/selectors/workspace.py, so another workspace's i
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, QueryDict
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views import View
@@ -33,6 +33,7 @@ from affiliates.services.payouts import (
     stripe_payouts_available,
 )
 from affiliates.services.programs import PRO_REQUIRED, PlanRequired, affiliates_allowed, program_create, program_update
+from trackrev.common.downloads import csv_attachment
 from trackrev.common.errors import ApplicationError
 from trackrev.workspaces.access import MemberRequiredMixin
 
@@ -51,12 +52,6 @@ def _found(obj):
     if obj is None:
         raise Http404("Not found in this workspace.")
     return obj
-
-
-def _csv(body: str, filename: str) -> HttpResponse:
-    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 def _apply_url(program) -> str:
@@ -313,13 +308,14 @@ class PayoutsExportView(AffiliatesMixin, View):
             messages.error(request, error.message)
             return redirect("affiliates:payouts")
         body = payouts_csv(selectors.manual_payout_list(workspace=self.workspace, period=period))
-        return _csv(body, f"payouts-{period:%Y-%m}.csv")
+        return csv_attachment(body, filename=f"payouts-{period:%Y-%m}.csv")
 
 
 class PayoutStatementView(AffiliatesMixin, View):
     def get(self, request, payout_id: int):
         payout = _found(selectors.payout_get(workspace=self.workspace, payout_id=payout_id))
-        return _csv(payout_statement_csv(payout), f"statement-{payout.period:%Y-%m}-{payout.partner.code}.csv")
+        filename = f"statement-{payout.period:%Y-%m}-{payout.partner.code}.csv"
+        return csv_attachment(payout_statement_csv(payout), filename=filename)
 
 
 class PayoutSettingsView(PayoutsView):

@@ -6,7 +6,7 @@ import csv
 from decimal import Decimal
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import render
 from django.views import View
 
@@ -25,6 +25,7 @@ from attribution.selectors.reports import (
 )
 from integrations.processors.registry import ADAPTERS
 from trackrev.common.display import day_range_display, number_display, percent_display
+from trackrev.common.downloads import csv_attachment
 from trackrev.common.money import money_format
 from trackrev.workspaces.access import MemberRequiredMixin
 from trackrev.workspaces.models import AttributionModel
@@ -153,9 +154,8 @@ class OverviewExportView(MemberRequiredMixin, View):
             return HttpResponseBadRequest(f"Invalid filters ({errors})", content_type="text/plain; charset=utf-8")
         p = form.cleaned_data
         currency = REPORT_CURRENCY
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
         filename = f"trackrev-{p['group_by']}-{p['start']}-{p['end']}{'-compare' if p['compare'] else ''}.csv"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response = csv_attachment(filename=filename)
         writer = csv.writer(response)
         if p["compare"]:
             writer.writerow([p["group_by"], *(f"revenue_{m}_{currency.lower()}" for m in MODELS)])

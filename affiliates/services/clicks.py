@@ -1,13 +1,11 @@
 """Clicks on partner links: bots excluded, one per client IP, link and hour."""
 
-import hashlib
-import hmac
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from django.conf import settings
 from django.utils import timezone
 
 from affiliates.models import Click, Partner
+from trackrev.common.emails import keyed_digest
 
 VIA = "via"
 
@@ -20,7 +18,7 @@ def landing_url(url: str, code: str) -> str:
 
 
 def ip_digest(ip: str) -> str:
-    return hmac.new(settings.EMAIL_HASH_KEY.encode(), f"click-ip:{ip}".encode(), hashlib.sha256).hexdigest()
+    return keyed_digest(f"click-ip:{ip}")
 
 
 def click_record(*, partner: Partner, link_slug: str, ip: str, referrer: str) -> bool:

@@ -11,12 +11,16 @@ def email_normalize(email: str) -> str:
     return email.strip().lower()
 
 
+def keyed_digest(value: str) -> str:
+    """HMAC-SHA256 of `value` under EMAIL_HASH_KEY, hex: what stands in for personal data we must match
+    but never store (an email, a client IP)."""
+    return hmac.new(settings.EMAIL_HASH_KEY.encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
 def email_digest(email: str) -> str:
-    """HMAC-SHA256 of the normalised email under EMAIL_HASH_KEY, hex. Empty input → empty string."""
+    """The keyed digest of the normalised email. Empty input → empty string."""
     normalized = email_normalize(email)
-    if not normalized:
-        return ""
-    return hmac.new(settings.EMAIL_HASH_KEY.encode(), normalized.encode(), hashlib.sha256).hexdigest()
+    return keyed_digest(normalized) if normalized else ""
 
 
 def email_domain(email: str) -> str:
