@@ -2,14 +2,13 @@
 with their credits, and the server-side identify."""
 
 from datetime import timedelta
-from decimal import Decimal
 
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from attribution.credit_models import MODELS, WEIGHT_SCALE
+from attribution.credit_models import MODELS, WEIGHT_SCALE, weight_text
 from attribution.models import Credit, IdentitySource
 from attribution.models.pixel import VISITOR_ID_MAX
 from attribution.pixel.wire import EMAIL_MAX, VISITOR_ID
@@ -235,9 +234,7 @@ class OrderWithCreditsOutputSerializer(OrderOutputSerializer):
     def get_credits(self, obj) -> dict:
         credits: dict[str, list] = {model: [] for model in MODELS}
         for credit in obj.served_credits:
-            credits[credit.model].append(
-                {"channel": credit.channel, "weight": f"{Decimal(credit.weight) / WEIGHT_SCALE:.6f}"}
-            )
+            credits[credit.model].append({"channel": credit.channel, "weight": weight_text(credit.weight)})
         return credits
 
 

@@ -23,6 +23,12 @@ POSITION_BASED = "position_based"
 TIME_DECAY = "time_decay"
 MODELS = (LAST_TOUCH, FIRST_TOUCH, LINEAR, POSITION_BASED, TIME_DECAY)
 
+
+def weight_text(millionths: int) -> str:
+    """A weight as the API and outbound webhooks write it: a decimal string with six places ("0.500000")."""
+    return f"{millionths // WEIGHT_SCALE}.{millionths % WEIGHT_SCALE:06d}"
+
+
 ChannelKey = tuple[str, str, str]  # (channel, channel group, campaign)
 ModelWeights = dict[str, dict[ChannelKey, int]]  # model → channel key → millionths
 

@@ -7,6 +7,7 @@ from attribution.services.conversions import conversion_record as conversion_rec
 from attribution.services.conversions import identities_apply
 from attribution.services.pixel import touches_flush as touches_flush_service
 from attribution.services.recompute import workspace_params_apply, workspace_recompute_run, workspace_recompute_start
+from attribution.services.sale_events import sale_events_emit as sale_events_emit_service
 from attribution.services.visitors import visitor_sets_sync
 from trackrev.workspaces.models import Workspace
 
@@ -61,3 +62,9 @@ def identities_apply_all() -> None:
     """Re-credit the orders that newly bound emails concern, in every workspace (a no-op where none)."""
     for workspace in Workspace.objects.iterator():
         identities_apply(workspace=workspace)
+
+
+# An ATTRIBUTION_CONSUMERS task: the sale.* outbound webhooks, from the order's current attribution.
+@shared_task(name="attribution.sale_events_emit", acks_late=True)
+def sale_events_emit(order_id: int) -> None:
+    sale_events_emit_service(order_id=order_id)

@@ -1,6 +1,8 @@
 from django import forms
 
+from integrations.models import EventType
 from integrations.processors.registry import adapter_class
+from integrations.services.outbound_webhooks import endpoint_url_validate
 from integrations.validators import api_base_url_validate
 
 
@@ -43,3 +45,22 @@ class ConnectionForm(forms.Form):
 
     def options(self) -> dict:
         return {option.name: value for option in self.declared if (value := self.cleaned_data.get(option.name))}
+
+
+class WebhookEndpointForm(forms.Form):
+    url = forms.URLField(
+        label="Endpoint URL",
+        max_length=1000,
+        assume_scheme="https",
+        help_text="https, on a public address. TrackRev POSTs signed JSON to it.",
+    )
+    events = forms.MultipleChoiceField(
+        label="Events",
+        choices=[(value, f"{value}: {label}") for value, label in EventType.choices],
+        widget=forms.CheckboxSelectMultiple,
+        initial=[EventType.SALE_CREATED, EventType.SALE_UPDATED, EventType.SALE_REFUNDED],
+        error_messages={"required": "Choose at least one event."},
+    )
+
+    def clean_url(self) -> str:
+        return endpoint_url_validate(self.cleaned_data["url"])

@@ -11,6 +11,12 @@ SCHEDULE: dict = {
         "schedule": crontab(minute="*"),
         "options": {"expires": 50},
     },
+    # Outbound deliveries due (retries, and first attempts the broker did not take).
+    "integrations.webhook_deliveries_sweep": {
+        "task": "integrations.webhook_deliveries_sweep",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 50},
+    },
     "integrations.webhook_events_prune": {
         "task": "integrations.webhook_events_prune",
         "schedule": crontab(hour=3, minute=41),

@@ -10,11 +10,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from integrations.models import (
+    Delivery,
     Order,
     ProcessorConnection,
     Subscription,
     SyncRun,
     SyncRunKind,
+    WebhookEndpoint,
     WebhookEvent,
     WebhookEventStatus,
 )
@@ -62,6 +64,28 @@ def connection_health(*, connection: ProcessorConnection) -> ConnectionHealth:
         last_sync=runs.first(),
         last_backfill=runs.filter(kind=SyncRunKind.BACKFILL).first(),
     )
+
+
+def webhook_endpoint_list(*, workspace: Workspace) -> QuerySet[WebhookEndpoint]:
+    return WebhookEndpoint.objects.filter(workspace=workspace)
+
+
+def webhook_endpoint_get(*, workspace: Workspace, public_id: str) -> WebhookEndpoint | None:
+    return webhook_endpoint_list(workspace=workspace).filter(public_id=public_id).first()
+
+
+def delivery_list(*, workspace: Workspace) -> QuerySet[Delivery]:
+    """The deliveries of the workspace's endpoints, newest first, each with its attempts."""
+    return (
+        Delivery.objects.filter(endpoint__workspace=workspace)
+        .select_related("event", "endpoint")
+        .prefetch_related("attempt_rows")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def delivery_get(*, workspace: Workspace, delivery_id: int) -> Delivery | None:
+    return Delivery.objects.filter(endpoint__workspace=workspace, pk=delivery_id).first()
 
 
 def order_list(

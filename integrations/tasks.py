@@ -4,6 +4,7 @@ from celery import shared_task
 
 from integrations.processors.errors import ProcessorUnavailable
 from integrations.services import fx as fx_services
+from integrations.services import outbound_webhooks
 from integrations.services import reconcile as reconcile_services
 from integrations.services import webhooks as webhook_services
 
@@ -52,3 +53,15 @@ def reconcile_all() -> int:
 )
 def fx_fetch_daily() -> int:
     return fx_services.fx_fetch_daily()
+
+
+# Claimed per delivery before sending, so a redelivered batch sends nothing twice; retries are due rows.
+@shared_task(name=outbound_webhooks.SEND_TASK, acks_late=True)
+def webhook_deliveries_send(delivery_ids: list[int]) -> None:
+    for delivery_id in delivery_ids:
+        outbound_webhooks.delivery_send(delivery_id=delivery_id)
+
+
+@shared_task(name="integrations.webhook_deliveries_sweep")
+def webhook_deliveries_sweep() -> int:
+    return outbound_webhooks.deliveries_sweep()

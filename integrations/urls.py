@@ -1,6 +1,6 @@
 from django.urls import path
 
-from integrations import views
+from integrations import outbound_views, views
 
 app_name = "integrations"
 
@@ -10,5 +10,15 @@ urlpatterns = [
     path("integrations/<slug:processor>/connect/", views.ConnectionSaveView.as_view(), name="connect"),
     path("integrations/<slug:processor>/test/", views.ConnectionTestView.as_view(), name="test"),
     path("integrations/<slug:processor>/sync/", views.ConnectionSyncView.as_view(), name="sync"),
-    path("webhooks/", views.WebhookEndpointsView.as_view(), name="webhook_endpoints"),
+    path("webhooks/", outbound_views.WebhookEndpointsView.as_view(), name="webhook_endpoints"),
+    path(
+        "webhooks/<str:endpoint_id>/<slug:action>/",
+        outbound_views.EndpointActionView.as_view(),
+        name="webhook_endpoint",
+    ),
+    path(
+        "webhooks/deliveries/<int:delivery_id>/resend/",
+        outbound_views.DeliveryResendView.as_view(),
+        name="delivery_resend",
+    ),
 ]

@@ -139,8 +139,3 @@ class ConnectionSyncView(MemberRequiredMixin, View):
         else:
             messages.success(request, SYNC_MESSAGES[run.status])
         return redirect("integrations:processor", processor)
-
-
-class WebhookEndpointsView(MemberRequiredMixin, View):
-    def get(self, request):
-        return render(request, "integrations/webhook_endpoints.html")

@@ -10,8 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from affiliates.models import Commission, CommissionKind, CommissionStatus, CommissionType, Program, Recurring, Review
+from affiliates.services.events import commission_told
 from affiliates.services.referrals import Referral, buyer_orders, first_paid, fraud_reasons, referral_find
-from integrations.models import Order
+from integrations.models import EventType, Order
 from integrations.models.ledger import PAID_ORDER_STATUSES
 from integrations.services.fx import fx_convert_minor
 from trackrev.common.errors import ApplicationError
@@ -130,14 +131,20 @@ def _order_sync(order: Order, *, orders: list[Order], referral: Referral | None)
         )
     target = commission_now(sale.full_minor, order) if earns else 0
     if sale.payout_id is not None:  # paid, or on its way: a later refund becomes a clawback
-        _clawback_sync(sale, rows, target)
+        _clawback_sync(sale, rows, target, order)
         return
     canceled = earns and sale.status != CommissionStatus.APPROVED and _canceled_in_hold(program, order, orders)
     if canceled:
         target = 0
+    before = sale.status if sale.pk else None
     sale.amount_minor = target
     sale.status, sale.reason = _status(sale, order, referral if earns else None, canceled=canceled)
     sale.save()
+    reversed_now = sale.status == CommissionStatus.REVERSED
+    if before is None and not reversed_now:
+        commission_told(commission=sale, order=order, event_type=EventType.COMMISSION_CREATED)
+    elif before not in (None, CommissionStatus.REVERSED) and reversed_now:
+        commission_told(commission=sale, order=order, event_type=EventType.COMMISSION_REVERSED)
 
 
 def _status(sale: Commission, order: Order, referral: Referral | None, *, canceled: bool) -> tuple[str, str]:
@@ -157,7 +164,7 @@ def _status(sale: Commission, order: Order, referral: Referral | None, *, cancel
     return CommissionStatus.PENDING, ""
 
 
-def _clawback_sync(sale: Commission, rows: list[Commission], target: int) -> None:
+def _clawback_sync(sale: Commission, rows: list[Commission], target: int, order: Order) -> None:
     """What was paid (the sale and the clawbacks already in a payout) against what the order earns now:
     a shortfall is one open clawback, deducted from the partner's next payout."""
     settled = sale.amount_minor + sum(r.amount_minor for r in rows if r.kind == CommissionKind.CLAWBACK and r.payout_id)
@@ -179,9 +186,12 @@ def _clawback_sync(sale: Commission, rows: list[Commission], target: int) -> Non
             referred_by=sale.referred_by,
             hold_until=timezone.now(),
         )
+    created = open_clawback.pk is None
     open_clawback.amount_minor = owed
     open_clawback.status, open_clawback.reason = CommissionStatus.APPROVED, "Refund after payout."
     open_clawback.save()
+    if created:
+        commission_told(commission=open_clawback, order=order, event_type=EventType.COMMISSION_REVERSED)
 
 
 # What the hourly pass looks back over for ledger changes attribution does not report (see below).

@@ -25,6 +25,7 @@ from affiliates.models import (
     PayoutStatus,
     Program,
 )
+from affiliates.services.events import payout_paid_told
 from trackrev.common.errors import ApplicationError
 from trackrev.common.money import money_format
 from trackrev.outbox.services import notifications_enqueue
@@ -122,6 +123,7 @@ def payout_paid(*, payout: Payout, reference: str = "") -> Payout:
     if not batch.payouts.exclude(status=PayoutStatus.PAID).exists():
         batch.status = PayoutStatus.PAID
         batch.save(update_fields=["status", "updated_at"])
+    payout_paid_told(payout=payout)
     return payout
 
 

@@ -1,4 +1,5 @@
-"""Integration models: connections and the webhook inbox, the normalized ledger, FX rates, sync runs."""
+"""Integration models: connections and the webhook inbox, the normalized ledger, FX rates, sync runs,
+outbound webhooks."""
 
 from integrations.models.connections import (
     ConnectionStatus,
@@ -20,17 +21,32 @@ from integrations.models.ledger import (
     Subscription,
     SubscriptionStatus,
 )
+from integrations.models.outbound import (
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    EndpointStatus,
+    EventType,
+    OutboundEvent,
+    WebhookEndpoint,
+)
 from integrations.models.webhooks import WebhookEvent, WebhookEventStatus
 
 __all__ = [
     "ConnectionStatus",
     "Customer",
+    "Delivery",
+    "DeliveryAttempt",
+    "DeliveryStatus",
+    "EndpointStatus",
+    "EventType",
     "ExchangeRate",
     "FirstSeenVia",
     "MatchedBy",
     "Order",
     "OrderKind",
     "OrderStatus",
+    "OutboundEvent",
     "ProcessorConnection",
     "Refund",
     "RefundStatus",
@@ -39,6 +55,7 @@ __all__ = [
     "SyncRun",
     "SyncRunKind",
     "SyncRunStatus",
+    "WebhookEndpoint",
     "WebhookEvent",
     "WebhookEventStatus",
 ]

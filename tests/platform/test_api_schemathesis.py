@@ -63,6 +63,8 @@ def _keep_to_documented_rules(case):
         if isinstance(case.body.get("options"), dict) and case.body.get("processor") in ADAPTERS:
             own = {option.name for option in ADAPTERS[case.body["processor"]].connection_options}
             case.body["options"] = {name: value for name, value in case.body["options"].items() if name in own}
+    if case.path == "/api/v1/webhook-endpoints/" and case.method == "POST" and isinstance(case.body, dict):
+        case.body["url"] = "https://93.184.216.34/trackrev"  # "https, on a public address" (no DNS here)
     if case.path.startswith("/api/v1/affiliates/") and case.method == "POST" and isinstance(case.body, dict):
         _affiliates_rules(case.body, case.path)
 

@@ -1,10 +1,6 @@
 """Requests to a URL a tenant chose (trackrev/common/outbound.py): only public addresses, checked when the
 name is resolved and again at connect time, no redirects, a capped excerpt of the answer."""
 
-import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
 from trackrev.common.outbound import EXCERPT_BYTES, OutboundRefused, address_allowed, outbound_post, url_check
@@ -53,68 +49,6 @@ def test_an_operator_may_allow_a_network_of_their_own(settings):
 def test_urls_that_may_not_be_asked(url, message):
     with pytest.raises(OutboundRefused, match=message):
         url_check(url)
-
-
-class Receiver:
-    """A local HTTP endpoint answering every POST with `status`, `body` and `headers`."""
-
-    def __init__(self, status=200, body=b"ok", headers=None):
-        outer = self
-        self.received = []
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                outer.received.append(self.rfile.read(int(self.headers["Content-Length"])))
-                self.send_response(status)
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def receiver():
-    made = []
-
-    def start(**kwargs):
-        made.append(Receiver(**kwargs))
-        return made[-1]
-
-    yield start
-    for each in made:
-        each.close()
-
-
-@pytest.fixture
-def resolving(monkeypatch):
-    """`resolving(name, *addresses)`: the name resolves to each address in turn (the last one from then on),
-    as a name under an attacker's control can; other names resolve as usual."""
-    real = socket.getaddrinfo
-
-    def install(name, *addresses):
-        answers = list(addresses)
-
-        def getaddrinfo(host, port, *args, **kwargs):
-            if host != name:
-                return real(host, port, *args, **kwargs)
-            address = answers.pop(0) if len(answers) > 1 else answers[0]
-            return real(address, port, *args, **kwargs)
-
-        monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-
-    return install
 
 
 def test_a_name_that_rebinds_to_an_internal_address_is_refused_at_connect_time(receiver, resolving, settings):

@@ -117,4 +117,4 @@ def outbound_post(url: str, *, body: bytes, headers: dict[str, str]) -> Outbound
 
 
 def _text(raw: bytes) -> str:
-    return raw.decode("utf-8", errors="replace")
+    return raw.decode("utf-8", errors="replace").replace("\x00", "\ufffd")  # PostgreSQL text holds no NUL

@@ -258,7 +258,7 @@ CELERY_TIMEZONE = "UTC"
 # in the transaction of the change. An order id whenever the ledger changes an order:
 ORDER_CONSUMERS: list[str] = ["attribution.conversion_record"]
 # An order id whenever attribution changed the order's visitor match or its credits:
-ATTRIBUTION_CONSUMERS: list[str] = ["affiliates.order_attribution_changed"]
+ATTRIBUTION_CONSUMERS: list[str] = ["affiliates.order_attribution_changed", "attribution.sale_events_emit"]
 # A workspace id whenever its settings changed:
 WORKSPACE_CONSUMERS: list[str] = ["attribution.workspace_settings_changed"]
 
