@@ -1,7 +1,7 @@
 """Affiliate rows for staff: looked at, never edited by hand (each is derived or decided through the
 services), and changed only through actions that call those services."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db import models
 
 from affiliates.models import (
@@ -22,28 +22,12 @@ from affiliates.services.commissions import commission_review
 from affiliates.services.partners import partner_set_status
 from affiliates.services.payout_sending import payout_batch_retry
 from affiliates.services.payouts import payout_mark_paid
-from trackrev.common.admin import ReadOnlyAdmin
-from trackrev.common.errors import ApplicationError
+from trackrev.common.admin import ReadOnlyAdmin, ServiceActionsMixin, service_action
 from trackrev.common.money import money_display
 
 
-class AffiliateAdmin(ReadOnlyAdmin):
+class AffiliateAdmin(ServiceActionsMixin, ReadOnlyAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # its read-only forms are still built
-
-
-def _each(modeladmin, request, queryset, change, done: str) -> None:
-    """Apply `change` to each selected row; a refusal names its row and does not stop the others."""
-    changed, refused = 0, []
-    for obj in queryset:
-        try:
-            change(obj)
-        except ApplicationError as error:
-            refused.append(f"{obj}: {error.message}")
-        else:
-            changed += 1
-    modeladmin.message_user(request, f"{done}: {changed} done.", messages.SUCCESS)
-    if refused:
-        modeladmin.message_user(request, " ".join(refused), messages.WARNING)
 
 
 def _money(obj) -> str:
@@ -66,12 +50,12 @@ class PartnerAccountAdmin(AffiliateAdmin):
     search_fields = ["email", "name"]
 
 
-def _partner_action(status: str, description: str):
-    def action(modeladmin, request, queryset):
-        _each(modeladmin, request, queryset, lambda p: partner_set_status(partner=p, status=status), description)
+def _partner_action(status: str, done: str):
+    def change(modeladmin, partner):
+        partner_set_status(partner=partner, status=status)
 
-    action.__name__ = f"partner_{status}"
-    return admin.action(description=f"{description} the selected partners")(action)
+    change.__name__ = f"partner_{status}"
+    return service_action(description=f"{done} the selected partners", done=done)(change)
 
 
 @admin.register(Partner)
@@ -110,12 +94,12 @@ class ClickAdmin(AffiliateAdmin):
     date_hierarchy = "occurred_at"
 
 
-def _review_action(review: str, description: str):
-    def action(modeladmin, request, queryset):
-        _each(modeladmin, request, queryset, lambda c: commission_review(commission=c, review=review), description)
+def _review_action(review: str, done: str):
+    def change(modeladmin, commission):
+        commission_review(commission=commission, review=review)
 
-    action.__name__ = f"review_{review}"
-    return admin.action(description=f"{description} the selected commissions")(action)
+    change.__name__ = f"review_{review}"
+    return service_action(description=f"{done} the selected commissions", done=done)(change)
 
 
 @admin.register(Commission)
@@ -123,7 +107,8 @@ class CommissionAdmin(AffiliateAdmin):
     list_display = ["created_at", "partner", "order", "kind", "status", "amount", "review", "reason", "payout"]
     list_filter = ["status", "kind", "review", "referred_by"]
     search_fields = ["order__external_id", "partner__name", "partner__code"]
-    list_select_related = ["partner", "order", "payout"]
+    list_select_related = ["partner", "order", "payout__partner"]
+    date_hierarchy = "created_at"
     raw_id_fields = ["order", "payout"]
     actions = [
         _review_action(Review.HELD, "Hold"),
@@ -142,6 +127,7 @@ class PayoutSettingsAdmin(AffiliateAdmin):
     fields = ["workspace", "paypal_client_id", "paypal_mode", "stripe_customer_id"]  # never the PayPal secret
     list_display = ["workspace", "paypal_client_id", "paypal_mode", "stripe_customer_id"]
     list_filter = ["paypal_mode"]
+    list_select_related = ["workspace"]
 
 
 @admin.register(PayoutBatch)
@@ -152,9 +138,9 @@ class PayoutBatchAdmin(AffiliateAdmin):
     list_select_related = ["program"]
     actions = ["send_again"]
 
-    @admin.action(description="Send the failed payouts of the selected batches again")
-    def send_again(self, request, queryset):
-        _each(self, request, queryset, lambda b: payout_batch_retry(batch=b), "Send again")
+    @service_action(description="Send the failed payouts of the selected batches again", done="Send again")
+    def send_again(self, batch):
+        payout_batch_retry(batch=batch)
 
 
 @admin.register(Payout)
@@ -169,6 +155,6 @@ class PayoutAdmin(AffiliateAdmin):
     def amount(self, obj):
         return _money(obj)
 
-    @admin.action(description="Mark the selected manual payouts paid")
-    def mark_paid(self, request, queryset):
-        _each(self, request, queryset, lambda p: payout_mark_paid(payout=p), "Mark paid")
+    @service_action(description="Mark the selected manual payouts paid", done="Mark paid")
+    def mark_paid(self, payout):
+        payout_mark_paid(payout=payout)

@@ -1,8 +1,18 @@
+"""The integrations' rows for staff: connections (resync), the webhook inbox (reprocess, raw bodies
+read-only), the ledger, sync runs and FX rates; and their part of the overview."""
+
+from datetime import timedelta
+
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.db import models
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
 
 from integrations.models import (
+    ConnectionStatus,
     Customer,
     ExchangeRate,
     Order,
@@ -10,16 +20,84 @@ from integrations.models import (
     Refund,
     Subscription,
     SyncRun,
+    SyncRunKind,
+    SyncRunStatus,
     WebhookEvent,
+    WebhookEventStatus,
 )
 from integrations.selectors import subscription_visitors_of
-from integrations.services.webhooks import webhook_event_reprocess
-from trackrev.common.admin import ReadOnlyAdmin
+from integrations.services.reconcile import sync_run_request
+from integrations.services.webhooks import STUCK_AFTER, webhook_event_reprocess
+from trackrev.admin_site import OverviewLine, OverviewSection, overview_section
+from trackrev.common.admin import (
+    ReadOnlyAdmin,
+    ServiceActionsMixin,
+    action_log,
+    changelist_url,
+    preformatted,
+    pretty_json,
+    service_action,
+)
 from trackrev.common.money import money_display
+
+FAILED_DELIVERIES_SINCE = timedelta(days=1)  # as the connection's health on its Integrations page
+
+
+def connections_with_health(queryset):
+    """Each connection's last finished sync, what its last reconcile found that no webhook delivered,
+    and its failed deliveries of the last day, in the list's one query."""
+    finished = SyncRun.objects.filter(
+        connection=OuterRef("pk"), status__in=[SyncRunStatus.SUCCEEDED, SyncRunStatus.FAILED]
+    ).order_by("-queued_at", "-id")
+    failed = (
+        WebhookEvent.objects.filter(
+            connection=OuterRef("pk"),
+            status=WebhookEventStatus.FAILED,
+            received_at__gte=timezone.now() - FAILED_DELIVERIES_SINCE,
+        )
+        .order_by()
+        .values("connection")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return queryset.annotate(
+        last_sync_status=Subquery(finished.values("status")[:1]),
+        last_sync_missed=Subquery(finished.filter(kind=SyncRunKind.RECONCILE).values("missed_by_webhook")[:1]),
+        failed_deliveries=Coalesce(Subquery(failed), 0),
+    )
+
+
+# Active connections that need a look: the last sync failed, the last reconcile found orders no webhook
+# delivered (the endpoint or its events are misconfigured), or deliveries failed in the last day.
+FAILING = Q(status=ConnectionStatus.ACTIVE) & (
+    Q(last_sync_status=SyncRunStatus.FAILED) | Q(last_sync_missed__gt=0) | Q(failed_deliveries__gt=0)
+)
+
+
+def connection_problems(connection) -> str:
+    problems = []
+    if connection.last_sync_status == SyncRunStatus.FAILED:
+        problems.append("last sync failed")
+    if connection.last_sync_missed:
+        problems.append(f"last reconcile found {connection.last_sync_missed} orders no webhook delivered")
+    if connection.failed_deliveries:
+        problems.append(f"{connection.failed_deliveries} deliveries failed in the last day")
+    return "; ".join(problems)
+
+
+class ConnectionHealthFilter(admin.SimpleListFilter):
+    title = "health"
+    parameter_name = "health"
+
+    def lookups(self, request, model_admin):
+        return [("failing", "Failing")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(FAILING) if self.value() == "failing" else queryset
 
 
 @admin.register(ProcessorConnection)
-class ProcessorConnectionAdmin(admin.ModelAdmin):
+class ProcessorConnectionAdmin(ServiceActionsMixin, admin.ModelAdmin):
     # The encrypted token and webhook secret are never rendered.
     fields = [
         "workspace",
@@ -30,31 +108,88 @@ class ProcessorConnectionAdmin(admin.ModelAdmin):
         "options",
         "backfill_days",
         "reconciled_through",
+        "problems",
     ]
-    readonly_fields = ["workspace", "processor", "is_demo", "reconciled_through"]
-    list_display = ["workspace", "processor", "status", "is_demo", "reconciled_through", "created_at"]
-    list_filter = ["processor", "status", "is_demo"]
+    readonly_fields = ["workspace", "processor", "is_demo", "reconciled_through", "problems"]
+    list_display = ["workspace", "processor", "status", "is_demo", "reconciled_through", "problems", "created_at"]
+    list_filter = [ConnectionHealthFilter, "processor", "status", "is_demo"]
+    search_fields = ["workspace__name", "workspace__public_id"]
+    list_select_related = ["workspace"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    actions = ["resync"]
+
+    def get_queryset(self, request):
+        return connections_with_health(super().get_queryset(request))
 
     def has_add_permission(self, request):
         return False  # connections are created with their secrets through the page or the API
 
+    @admin.display(description="Problems")
+    def problems(self, obj):
+        return connection_problems(obj) or "—"
+
+    @service_action(description="Resync the selected connections now", done="Resync")
+    def resync(self, connection):
+        sync_run_request(connection=connection)  # queued through the outbox, as the page's "Sync now"
+
+
+class InboxStateFilter(admin.SimpleListFilter):
+    title = "needs a look"
+    parameter_name = "stuck"
+
+    def lookups(self, request, model_admin):
+        return [("waiting", f"Received, unprocessed after {STUCK_AFTER.seconds // 60} minutes")]
+
+    def queryset(self, request, queryset):
+        if self.value() != "waiting":
+            return queryset
+        return queryset.filter(status=WebhookEventStatus.RECEIVED, received_at__lt=timezone.now() - STUCK_AFTER)
+
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
+class WebhookEventAdmin(ServiceActionsMixin, ReadOnlyAdmin):
     list_display = ["received_at", "processor", "event_type", "status", "attempts", "connection", "delivery_id"]
-    list_filter = ["status", "processor", "event_type"]
-    search_fields = ["delivery_id", "event_type"]
-    readonly_fields = [field.name for field in WebhookEvent._meta.fields]
+    list_filter = [InboxStateFilter, "status", "processor", "event_type"]
+    search_fields = ["delivery_id", "event_type", "workspace__public_id"]
+    list_select_related = ["connection__workspace"]
+    show_full_result_count = False  # a large table: no count(*) of all of it on every page
+    fields = [
+        "workspace",
+        "connection",
+        "processor",
+        "delivery_id",
+        "event_type",
+        "status",
+        "attempts",
+        "retry_at",
+        "received_at",
+        "processed_at",
+        "body_sha256",
+        "raw_headers",
+        "raw_body",
+        "error",
+    ]
+    readonly_fields = fields
     actions = ["reprocess"]
 
-    def has_add_permission(self, request):
-        return False
+    @admin.display(description="Headers")
+    def raw_headers(self, obj):
+        return pretty_json(obj.headers)
 
-    @admin.action(description="Reprocess the selected deliveries")
+    @admin.display(description="Body")
+    def raw_body(self, obj):
+        return pretty_json(obj.body)
+
+    @admin.display(description="Last error")
+    def error(self, obj):
+        return preformatted(obj.last_error)
+
+    @admin.action(description="Reprocess the selected deliveries", permissions=["operate"])
     def reprocess(self, request, queryset):
-        busy = sum(not webhook_event_reprocess(event=event) for event in queryset)
-        message = f"Queued {queryset.count()} deliveries for processing."
+        events = list(queryset)
+        busy = sum(not webhook_event_reprocess(event=event) for event in events)
+        action_log(request, events, "Reprocess")
+        message = f"Queued {len(events)} deliveries for processing."
         if busy:
             message += f" {busy} of them are being processed right now: they are processed again once done."
         self.message_user(request, message, messages.SUCCESS)
@@ -62,9 +197,14 @@ class WebhookEventAdmin(admin.ModelAdmin):
 
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
-    list_display = ["placed_at", "processor", "external_id", "kind", "status", "amount", "refunded", "matched_by"]
+    list_display = ["placed_at", "workspace", "processor", "external_id", "kind", "status", "amount", "refunded"]
+    list_display += ["matched_by"]
     list_filter = ["processor", "kind", "status", "matched_by", "first_seen_via", "currency"]
-    search_fields = ["external_id", "visitor_id"]
+    search_fields = ["external_id", "visitor_id", "subscription_external_id", "workspace__public_id"]
+    list_select_related = ["workspace"]
+    show_full_result_count = False
+    exclude = ["discount_codes"]
+    readonly_fields = ["discounts"]
 
     @admin.display(description="Amount", ordering="amount_minor")
     def amount(self, obj):
@@ -73,6 +213,10 @@ class OrderAdmin(ReadOnlyAdmin):
     @admin.display(description="Refunded")
     def refunded(self, obj):
         return money_display(obj.refunded_minor, obj.currency) if obj.refunded_minor else "—"
+
+    @admin.display(description="Discount codes")
+    def discounts(self, obj):
+        return pretty_json(obj.discount_codes)
 
 
 class SubscriptionChangeList(ChangeList):
@@ -86,9 +230,11 @@ class SubscriptionChangeList(ChangeList):
 
 @admin.register(Subscription)
 class SubscriptionAdmin(ReadOnlyAdmin):
-    list_display = ["external_id", "processor", "status", "current_period_end", "cancel_at_period_end", "visitor"]
-    list_filter = ["processor", "status"]
-    search_fields = ["external_id"]
+    list_display = ["external_id", "workspace", "processor", "status", "current_period_end", "cancel_at_period_end"]
+    list_display += ["visitor"]
+    list_filter = ["processor", "status", "cancel_at_period_end"]
+    search_fields = ["external_id", "workspace__public_id"]
+    list_select_related = ["workspace"]
     readonly_fields = ["visitor"]
 
     def get_changelist(self, request, **kwargs):
@@ -103,7 +249,10 @@ class SubscriptionAdmin(ReadOnlyAdmin):
 
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdmin):
-    list_display = ["refunded_at", "external_id", "order_external_id", "status", "amount"]
+    list_display = ["refunded_at", "workspace", "external_id", "order_external_id", "status", "amount"]
+    list_filter = ["status", "currency"]
+    search_fields = ["external_id", "order_external_id", "workspace__public_id"]
+    list_select_related = ["workspace"]
 
     @admin.display(description="Amount", ordering="amount_minor")
     def amount(self, obj):
@@ -112,14 +261,24 @@ class RefundAdmin(ReadOnlyAdmin):
 
 @admin.register(Customer)
 class CustomerAdmin(ReadOnlyAdmin):
-    list_display = ["external_id", "connection", "visitor_id"]
-    search_fields = ["external_id"]
+    list_display = ["external_id", "connection", "email_domain", "visitor_id", "updated_at"]
+    search_fields = ["external_id", "visitor_id", "email_domain", "workspace__public_id"]
+    list_select_related = ["connection__workspace"]
 
 
 @admin.register(SyncRun)
 class SyncRunAdmin(ReadOnlyAdmin):
     list_display = ["queued_at", "connection", "kind", "status", "fetched", "created", "updated", "missed_by_webhook"]
     list_filter = ["kind", "status"]
+    search_fields = ["connection__workspace__name", "connection__workspace__public_id"]
+    list_select_related = ["connection__workspace"]
+    date_hierarchy = "queued_at"
+    exclude = ["last_error"]
+    readonly_fields = ["error"]
+
+    @admin.display(description="Last error")
+    def error(self, obj):
+        return preformatted(obj.last_error)
 
 
 @admin.register(ExchangeRate)
@@ -127,3 +286,49 @@ class ExchangeRateAdmin(ReadOnlyAdmin):
     list_display = ["date", "currency", "rate"]
     list_filter = ["currency"]
     date_hierarchy = "date"
+
+
+LISTED = 20  # rows the overview names; the link shows them all
+
+
+@overview_section
+def failing_connections() -> OverviewSection:
+    failing = connections_with_health(ProcessorConnection.objects.select_related("workspace")).filter(FAILING)
+    lines = [
+        OverviewLine(
+            label=str(connection),
+            note=connection_problems(connection),
+            url=reverse("admin:integrations_processorconnection_change", args=[connection.pk]),
+        )
+        for connection in failing.order_by("workspace__name", "processor")[:LISTED]
+    ]
+    return OverviewSection(
+        title="Failing connections",
+        lines=lines,
+        url=changelist_url(ProcessorConnection, health="failing"),
+        empty="No connection is failing.",
+    )
+
+
+@overview_section
+def stuck_inbox() -> OverviewSection:
+    now = timezone.now()
+    counts = WebhookEvent.objects.aggregate(
+        waiting=Count("pk", filter=Q(status=WebhookEventStatus.RECEIVED, received_at__lt=now - STUCK_AFTER)),
+        failed=Count("pk", filter=Q(status=WebhookEventStatus.FAILED)),
+        retrying=Count("pk", filter=Q(status=WebhookEventStatus.FAILED, retry_at__isnull=False)),
+    )
+    lines = [
+        OverviewLine(
+            label=f"Received, unprocessed after {STUCK_AFTER.seconds // 60} minutes",
+            count=counts["waiting"],
+            url=changelist_url(WebhookEvent, stuck="waiting"),
+        ),
+        OverviewLine(
+            label="Failed",
+            count=counts["failed"],
+            note=f"({counts['retrying']} will be retried)" if counts["retrying"] else "",
+            url=changelist_url(WebhookEvent, status__exact=WebhookEventStatus.FAILED.value),
+        ),
+    ]
+    return OverviewSection(title="Stuck inbox deliveries", lines=lines, url=changelist_url(WebhookEvent))

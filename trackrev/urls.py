@@ -7,6 +7,7 @@ from django.utils.functional import lazy
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from trackrev.admin_site import overview as admin_overview
 from trackrev.error_views import api_not_found
 from trackrev.health.views import healthz
 from trackrev.workspaces.apis import WorkspaceGetApi
@@ -68,6 +69,7 @@ urlpatterns = [
     # Browsers ask for it on pages that name no icon (the admin's). Resolved per request: the hashed name
     # of the file exists only once collectstatic ran.
     path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("favicon.svg"))),
+    path("admin/overview/", admin_overview, name="admin_overview"),  # before the admin's catch-all
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),
     re_path(r"^api/", api_not_found),  # any other path under /api/, DEBUG or not

@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.admin.models import LogEntry
 
 from attribution.models import ChannelRule
 from attribution.services.channels import RECLASSIFY_TASK, channel_rule_create
@@ -46,6 +47,9 @@ def test_admin_revoke_action(staff_client, workspace):
 
     assert response.status_code == 200
     assert ApiKey.objects.get(pk=key.pk).revoked_at is not None
+    assert "Revoke: 1 done." in response.content.decode()
+    entry = LogEntry.objects.get(object_id=str(key.pk))
+    assert (entry.get_change_message(), entry.content_type.model) == ("Action: Revoke.", "apikey")
 
 
 def test_members_cannot_open_the_admin(owner_client):
