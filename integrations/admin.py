@@ -1,5 +1,5 @@
 """The integrations' rows for staff: connections (resync), the webhook inbox (reprocess, raw bodies
-read-only), the ledger, sync runs and FX rates; and their part of the overview."""
+read-only), the ledger, sync runs, FX rates and outbound webhooks (resend); and their part of the overview."""
 
 from datetime import timedelta
 
@@ -14,18 +14,25 @@ from django.utils import timezone
 from integrations.models import (
     ConnectionStatus,
     Customer,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    EndpointStatus,
     ExchangeRate,
     Order,
+    OutboundEvent,
     ProcessorConnection,
     Refund,
     Subscription,
     SyncRun,
     SyncRunKind,
     SyncRunStatus,
+    WebhookEndpoint,
     WebhookEvent,
     WebhookEventStatus,
 )
 from integrations.selectors import subscription_visitors_of
+from integrations.services import outbound_webhooks
 from integrations.services.reconcile import sync_run_request
 from integrations.services.webhooks import STUCK_AFTER, webhook_event_reprocess
 from trackrev.admin_site import OverviewLine, OverviewSection, overview_section
@@ -332,3 +339,107 @@ def stuck_inbox() -> OverviewSection:
         ),
     ]
     return OverviewSection(title="Stuck inbox deliveries", lines=lines, url=changelist_url(WebhookEvent))
+
+
+class DeliveryAttemptInline(admin.TabularInline):
+    model = DeliveryAttempt
+    fields = ["attempted_at", "status_code", "duration_ms", "error", "excerpt"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(ServiceActionsMixin, ReadOnlyAdmin):
+    list_display = ["url", "workspace", "status", "event_list", "failing_since", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["url", "public_id", "workspace__name", "workspace__public_id"]
+    list_select_related = ["workspace"]
+    # The secrets are never shown: not even as stored.
+    fields = ["public_id", "workspace", "url", "events", "status", "disabled_reason", "failing_since", "created_at"]
+    readonly_fields = fields
+    actions = ["enable", "disable"]
+
+    @admin.display(description="Events")
+    def event_list(self, obj):
+        return ", ".join(obj.events)
+
+    @service_action(description="Enable the selected endpoints", done="Enable")
+    def enable(self, endpoint):
+        outbound_webhooks.endpoint_enable(endpoint=endpoint)
+
+    @service_action(description="Disable the selected endpoints", done="Disable")
+    def disable(self, endpoint):
+        outbound_webhooks.endpoint_disable(endpoint=endpoint, reason="Disabled by TrackRev staff.")
+
+
+@admin.register(OutboundEvent)
+class OutboundEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "type", "workspace", "subject", "public_id"]
+    list_filter = ["type"]
+    search_fields = ["public_id", "subject", "dedupe_key", "workspace__public_id"]
+    list_select_related = ["workspace"]
+    show_full_result_count = False
+    fields = ["public_id", "workspace", "type", "subject", "dedupe_key", "created_at", "raw_body"]
+    readonly_fields = fields
+
+    @admin.display(description="Body")
+    def raw_body(self, obj):
+        return pretty_json(obj.body)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ServiceActionsMixin, ReadOnlyAdmin):
+    list_display = ["created_at", "event", "endpoint", "status", "attempts", "next_attempt_at", "last_error"]
+    list_filter = ["status", "event__type"]
+    search_fields = ["event__public_id", "endpoint__url", "endpoint__workspace__public_id"]
+    list_select_related = ["event", "endpoint"]
+    show_full_result_count = False
+    fields = [
+        "event",
+        "endpoint",
+        "status",
+        "attempts",
+        "first_attempt_at",
+        "next_attempt_at",
+        "delivered_at",
+        "last_error",
+        "created_at",
+    ]
+    readonly_fields = fields
+    inlines = [DeliveryAttemptInline]
+    actions = ["resend"]
+
+    @service_action(description="Resend the selected deliveries", done="Resend")
+    def resend(self, delivery):
+        outbound_webhooks.delivery_resend(delivery=delivery)
+
+
+@overview_section
+def failed_deliveries() -> OverviewSection:
+    since = timezone.now() - FAILED_DELIVERIES_SINCE
+    counts = Delivery.objects.aggregate(
+        failed=Count("pk", filter=Q(status=DeliveryStatus.FAILED, created_at__gte=since)),
+        retrying=Count("pk", filter=Q(status=DeliveryStatus.PENDING, attempts__gt=0)),
+    )
+    lines = [
+        OverviewLine(
+            label="Failed in the last day",
+            count=counts["failed"],
+            url=changelist_url(Delivery, status__exact=DeliveryStatus.FAILED.value),
+        ),
+        OverviewLine(
+            label="Being retried",
+            count=counts["retrying"],
+            url=changelist_url(Delivery, status__exact=DeliveryStatus.PENDING.value),
+        ),
+        OverviewLine(
+            label="Disabled endpoints",
+            count=WebhookEndpoint.objects.filter(status=EndpointStatus.DISABLED).count(),
+            url=changelist_url(WebhookEndpoint, status__exact=EndpointStatus.DISABLED.value),
+        ),
+    ]
+    return OverviewSection(title="Outbound webhook deliveries", lines=lines, url=changelist_url(Delivery))

@@ -19,7 +19,17 @@ from pyroaring import BitMap
 from affiliates.models import Click, Link, PayoutSettings
 from attribution.models import AttributionState, ChannelRule, RecomputeRun, VisitorSetDay
 from attribution.services.credits import order_credits_refresh
-from integrations.models import Customer, ExchangeRate, Refund, SyncRun, WebhookEvent
+from integrations.models import (
+    Customer,
+    Delivery,
+    DeliveryAttempt,
+    ExchangeRate,
+    Refund,
+    SyncRun,
+    WebhookEndpoint,
+    WebhookEvent,
+)
+from integrations.services.outbound_webhooks import endpoint_create, endpoint_test_send
 from tests.factories.affiliates import CommissionFactory, DiscountCodeFactory, PartnerFactory, PayoutFactory
 from tests.factories.engine import IdentityFactory, OrderFactory, SubscriptionFactory, TouchFactory
 from tests.factories.integrations import ProcessorConnectionFactory, WebhookEventFactory
@@ -70,6 +80,11 @@ def seed() -> None:
         source_updated_at=timezone.now(),
     )
     WebhookEventFactory(connection=conn, payload={"type": "order.paid", "data": {"id": order.external_id}})
+    endpoint, _ = endpoint_create(workspace=workspace, url="https://93.184.216.34/hooks", events=["sale.created"])
+    endpoint_test_send(endpoint=endpoint)
+    DeliveryAttempt.objects.create(
+        delivery=Delivery.objects.get(endpoint=endpoint), attempted_at=timezone.now(), status_code=500, excerpt="down"
+    )
 
     TouchFactory(workspace=workspace, visitor_id=f"vis_{n}", channel="Google")
     IdentityFactory(workspace=workspace, visitor_id=f"vis_{n}")
@@ -313,6 +328,36 @@ def test_retry_sends_a_notification_that_gave_up_again(superuser_client, broker,
     assert broker.sent == [("trackrev.outbox_deliver", [[gave_up.pk]])]
     assert "Sent 1 notifications again." in page
     assert _log(gave_up) == ["Action: Deliver again now."]
+
+
+def test_resend_queues_a_failed_delivery_again(superuser_client, broker, committed):
+    endpoint, _ = endpoint_create(
+        workspace=MembershipFactory().workspace, url="https://93.184.216.34/hooks", events=["sale.created"]
+    )
+    endpoint_test_send(endpoint=endpoint)
+    delivery = Delivery.objects.get()
+    Delivery.objects.filter(pk=delivery.pk).update(status="failed", next_attempt_at=None, last_error="HTTP 500")
+    broker.sent.clear()
+
+    with committed():
+        page = _act(superuser_client, Delivery, "resend", [delivery]).content.decode()
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.last_error) == ("pending", "") and delivery.next_attempt_at is not None
+    assert broker.sent == [("integrations.webhook_deliveries_send", [[delivery.pk]])]
+    assert "Resend: 1 done." in page and _log(delivery) == ["Action: Resend."]
+
+
+def test_disable_and_enable_an_endpoint(superuser_client):
+    endpoint, _ = endpoint_create(
+        workspace=MembershipFactory().workspace, url="https://93.184.216.34/hooks", events=["sale.created"]
+    )
+    _act(superuser_client, WebhookEndpoint, "disable", [endpoint])
+    endpoint.refresh_from_db()
+    assert (endpoint.status, endpoint.disabled_reason) == ("disabled", "Disabled by TrackRev staff.")
+    _act(superuser_client, WebhookEndpoint, "enable", [endpoint])
+    endpoint.refresh_from_db()
+    assert endpoint.status == "active" and _log(endpoint) == ["Action: Disable.", "Action: Enable."]
 
 
 def _actions() -> list[tuple[type, str]]:
