@@ -12,7 +12,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from rest_framework.test import APIClient
 
 from tests.factories.workspaces import MembershipFactory, WorkspaceFactory
-from tests.receiver import receiver, resolving  # noqa: F401 (fixtures)
+from tests.receiver import local_outbound, receiver, resolving  # noqa: F401 (fixtures)
 from trackrev.celery import app
 from trackrev.workspaces.services import api_key_create
 

@@ -77,3 +77,10 @@ def resolving(monkeypatch):
         monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
     return install
+
+
+@pytest.fixture
+def local_outbound(settings):
+    """Receivers here listen on 127.0.0.1 over http: allowed as an operator allows a network of their own
+    (OUTBOUND_ALLOWED_NETWORKS), http as in DEBUG; every other check of trackrev.common.outbound still runs."""
+    settings.DEBUG, settings.OUTBOUND_ALLOWED_NETWORKS = True, ["127.0.0.1/32"]

@@ -29,13 +29,6 @@ SALES = ["sale.created", "sale.updated", "sale.refunded"]
 
 
 @pytest.fixture
-def local(settings):
-    """The receivers of these tests listen on 127.0.0.1 over http: allowed here as an operator allows a
-    network of their own (OUTBOUND_ALLOWED_NETWORKS), http as in DEBUG; every other check still runs."""
-    settings.DEBUG, settings.OUTBOUND_ALLOWED_NETWORKS = True, ["127.0.0.1/32"]
-
-
-@pytest.fixture
 def connection(workspace):
     return ProcessorConnectionFactory(workspace=workspace)
 
@@ -62,7 +55,7 @@ def verified(secret: str, request: tuple[dict, bytes]) -> dict:
 
 
 def test_a_new_polar_order_reaches_the_receiver_as_sale_created(
-    api_client, connection, receiver, local, broker, committed
+    api_client, connection, receiver, local_outbound, broker, committed
 ):
     hook = receiver()
     created = endpoint_add(api_client, connection, hook.url)
@@ -87,7 +80,7 @@ def test_a_new_polar_order_reaches_the_receiver_as_sale_created(
     assert len(hook.requests) == 1
 
 
-def test_a_refund_is_told_as_sale_refunded(api_client, connection, receiver, local, broker, committed):
+def test_a_refund_is_told_as_sale_refunded(api_client, connection, receiver, local_outbound, broker, committed):
     hook = receiver()
     secret = endpoint_add(api_client, connection, hook.url)["secret"]
     webhook_deliver(connection, payload("order_created_purchase"), committed, broker)
@@ -100,7 +93,9 @@ def test_a_refund_is_told_as_sale_refunded(api_client, connection, receiver, loc
     assert (refunded["refunded"], refunded["status"]) == ("10.00", "partially_refunded")
 
 
-def test_a_late_email_match_is_told_as_sale_updated(api_client, connection, receiver, local, broker, committed):
+def test_a_late_email_match_is_told_as_sale_updated(
+    api_client, connection, receiver, local_outbound, broker, committed
+):
     hook = receiver()
     secret = endpoint_add(api_client, connection, hook.url)["secret"]
     body = payload("order_created_purchase")
@@ -125,7 +120,9 @@ def test_nothing_is_stored_for_a_workspace_without_endpoints(connection, broker,
     assert not OutboundEvent.objects.exists()
 
 
-def test_an_endpoint_gets_only_the_events_it_asked_for(api_client, connection, receiver, local, broker, committed):
+def test_an_endpoint_gets_only_the_events_it_asked_for(
+    api_client, connection, receiver, local_outbound, broker, committed
+):
     hook = receiver()
     endpoint_add(api_client, connection, hook.url, events=["sale.refunded"])
     webhook_deliver(connection, payload("order_created_purchase"), committed, broker)
@@ -160,7 +157,7 @@ def retry_due(delivery: Delivery, broker) -> Delivery:
     return delivery
 
 
-def test_a_500_then_200_delivers_once_with_both_attempts_recorded(connection, receiver, local, broker):
+def test_a_500_then_200_delivers_once_with_both_attempts_recorded(connection, receiver, local_outbound, broker):
     hook = receiver(statuses=[500, 200], body=b'{"error": "try later"}')
     delivery = emitted(connection, hook.url)
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 1)
@@ -178,7 +175,7 @@ def test_a_500_then_200_delivers_once_with_both_attempts_recorded(connection, re
         assert outbound.deliveries_sweep() == 0
 
 
-def test_410_gone_disables_the_endpoint(connection, receiver, local, broker):
+def test_410_gone_disables_the_endpoint(connection, receiver, local_outbound, broker):
     hook = receiver(status=410)
     delivery = emitted(connection, hook.url)
     endpoint = delivery.endpoint
@@ -200,7 +197,7 @@ def closed_port_url(receiver) -> str:
 
 
 def test_a_receiver_that_never_answers_is_retried_for_at_least_24_hours_then_failed(
-    connection, receiver, local, broker
+    connection, receiver, local_outbound, broker
 ):
     delivery = emitted(connection, closed_port_url(receiver))
     first = delivery.first_attempt_at
@@ -222,7 +219,7 @@ def test_a_receiver_that_never_answers_is_retried_for_at_least_24_hours_then_fai
 
 
 def test_an_endpoint_failing_for_three_days_is_disabled_and_its_owner_told(
-    connection, receiver, local, broker, committed
+    connection, receiver, local_outbound, broker, committed
 ):
     owner = MembershipFactory(workspace=connection.workspace, role="owner").user
     url = closed_port_url(receiver)
@@ -248,7 +245,7 @@ def test_an_endpoint_failing_for_three_days_is_disabled_and_its_owner_told(
     assert not Delivery.objects.filter(status=DeliveryStatus.PENDING).exists()
 
 
-def test_a_redelivered_task_sends_nothing_twice(connection, receiver, local, broker):
+def test_a_redelivered_task_sends_nothing_twice(connection, receiver, local_outbound, broker):
     hook = receiver()
     delivery = emitted(connection, hook.url)
     outbound.delivery_send(delivery_id=delivery.pk)  # the broker delivers the acks_late message again
@@ -256,7 +253,7 @@ def test_a_redelivered_task_sends_nothing_twice(connection, receiver, local, bro
 
 
 def test_a_worker_killed_mid_delivery_is_sent_once_after_its_claim_runs_out(
-    connection, receiver, local, broker, monkeypatch
+    connection, receiver, local_outbound, broker, monkeypatch
 ):
     hook = receiver()
     outbound.endpoint_create(workspace=connection.workspace, url=hook.url, events=SALES)
@@ -284,7 +281,7 @@ def test_a_worker_killed_mid_delivery_is_sent_once_after_its_claim_runs_out(
     assert delivery.status == DeliveryStatus.DELIVERED and len(hook.requests) == 1
 
 
-def test_during_a_rotation_both_secrets_sign(connection, receiver, local):
+def test_during_a_rotation_both_secrets_sign(connection, receiver, local_outbound):
     hook = receiver()
     endpoint, old = outbound.endpoint_create(workspace=connection.workspace, url=hook.url, events=SALES)
     new = outbound.endpoint_secret_rotate(endpoint=endpoint)
@@ -299,7 +296,7 @@ def test_during_a_rotation_both_secrets_sign(connection, receiver, local):
         assert verified(new, hook.requests[1])["type"] == "webhook.test"
 
 
-def test_the_body_is_sent_byte_for_byte_as_stored(connection, receiver, local):
+def test_the_body_is_sent_byte_for_byte_as_stored(connection, receiver, local_outbound):
     hook = receiver(statuses=[500, 200])
     delivery = emitted(connection, hook.url)
     Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())

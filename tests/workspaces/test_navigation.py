@@ -13,7 +13,7 @@ from tests.factories.workspaces import MembershipFactory, WorkspaceFactory
 from trackrev.error_views import api_not_found
 
 pytestmark = pytest.mark.django_db
-COMING = {"Webhooks"}  # features of later issues: their pages say they are coming
+COMING: set[str] = set()  # features of later issues: their pages say they are coming (none now)
 
 
 @dataclass
