@@ -65,6 +65,7 @@ urlpatterns = [
     path("", include("attribution.public_urls")),
     path("", include("affiliates.public_urls")),
     path("partners/", include("affiliates.portal_urls")),
+    path("billing/", include("trackrev.workspaces.billing.urls")),
     path("healthz", healthz, name="healthz"),
     # Browsers ask for it on pages that name no icon (the admin's). Resolved per request: the hashed name
     # of the file exists only once collectstatic ran.

@@ -2,8 +2,10 @@
 and the hits it did not count lately, for the Integrations page.
 
 A hit needs the workspace's id, plan, allowed domains and compiled channel rules; those are read
-once per process and kept for SITE_TTL seconds, so a change in settings reaches every web process
-within that time (the process that made the change forgets its copy at once).
+once per process and kept for SITE_TTL seconds. A change of channel rules makes its process forget
+the workspace's copy at once; a change of the workspace itself (a plan bought or canceled, domains)
+reaches this process at once when it made it, and every other one within VERSION_CHECK_EVERY
+seconds, through the shared configuration version (trackrev/workspaces/config_version.py).
 """
 
 import datetime as dt
@@ -21,9 +23,11 @@ from attribution.channels import CompiledRule, compile_rules
 from attribution.channels.hosts import in_domains
 from attribution.models import ChannelRule
 from attribution.pixel.drops import BUCKETS, COUNTED, DropReason, drop_hour, drop_key, refused_host_key
+from trackrev.workspaces.config_version import workspace_config_local_version, workspace_config_shared_version
 from trackrev.workspaces.models import Workspace
 
 SITE_TTL = 60.0
+VERSION_CHECK_EVERY = 1.0  # one cache read per second per process, not one per hit
 _MAX_ENTRIES = 10_000
 
 
@@ -44,6 +48,28 @@ class PixelSite:
 
 
 _sites: dict[str, tuple[float, PixelSite | None]] = {}
+
+
+@dataclass(slots=True)
+class _SeenVersion:
+    local: int = 0
+    shared: str | None = None
+    check_at: float = 0.0
+
+
+_seen = _SeenVersion()
+
+
+def _forget_changed(now: float) -> None:
+    """Drop every cached configuration once any workspace changed (changes are rare: a reload per
+    workspace is cheap beside a stale plan or domain list)."""
+    local = workspace_config_local_version()
+    if local == _seen.local and now < _seen.check_at:
+        return
+    shared = workspace_config_shared_version()
+    if (local, shared) != (_seen.local, _seen.shared):
+        _sites.clear()
+    _seen.local, _seen.shared, _seen.check_at = local, shared, now + VERSION_CHECK_EVERY
 
 
 def normalize_domain(domain: str) -> str:
@@ -76,6 +102,7 @@ def pixel_site_get(*, public_id: str) -> PixelSite | None:
     """The cached pixel configuration of a workspace, or None when there is no such workspace
     (remembered too, so garbage ids cost one query per TTL)."""
     now = time.monotonic()
+    _forget_changed(now)
     cached = _sites.get(public_id)
     if cached is not None and cached[0] > now:
         return cached[1]

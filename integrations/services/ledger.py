@@ -43,6 +43,7 @@ from integrations.processors.types import (
 from integrations.services.consumers import order_consumers_notify, orders_consumers_notify
 from integrations.services.fx import order_fx_apply
 from trackrev.common.emails import email_digest, email_domain
+from trackrev.workspaces.usage import usage_order_record
 
 # For identical source timestamps (a processor may send several events with one snapshot): the later stage wins.
 ORDER_STATUS_RANK = {"draft": 0, "pending": 1, "void": 2, "paid": 3, "partially_refunded": 4, "refunded": 5}
@@ -336,6 +337,8 @@ def order_upsert(*, connection: ProcessorConnection, order: NormalizedOrder, via
             "first_seen_via": via,
         },
     )
+    if created:  # one event of the plan's monthly usage; never refused, whatever the plan
+        usage_order_record(workspace_id=connection.workspace_id, placed_at=obj.placed_at)
     shared_before = _shared_visitor(obj)
     fresh = created or not _order_is_stale(order, obj)
     moved = _order_apply(obj, order=order, customer=customer, created=created) if fresh else _order_fill(obj, order)

@@ -103,7 +103,7 @@ def test_banner_shows_the_count_past_the_quota(client):
     page = client.get("/app/settings/").content.decode()
     assert "data-usage-banner" in page
     assert "Free plan limit reached" in page
-    assert "1001 of 1000 events" in page
+    assert "1,001 of 1,000 events" in page
 
 
 @time_machine.travel(NOW, tick=False)
@@ -111,7 +111,7 @@ def test_banner_warns_near_the_quota_and_not_on_pro(client):
     workspace = WorkspaceFactory(plan="free")
     client.force_login(MembershipFactory(workspace=workspace).user)
     UsageMonth.objects.create(workspace=workspace, month=dt.date(2026, 11, 1), events=850)
-    assert "850 of 1000 events used" in client.get("/app/settings/").content.decode()
+    assert "850 of 1,000 events used" in client.get("/app/settings/").content.decode()
     workspace.plan = "pro"
     workspace.save()
     assert "data-usage-banner" not in client.get("/app/settings/").content.decode()

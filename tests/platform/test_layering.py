@@ -47,8 +47,12 @@ def test_no_package_imports_upward(package):
 NAMES_EVERY_PROCESSOR = {"integrations/processors/registry.py"}
 # The operator's own Stripe account, as the platform of affiliate payouts (`STRIPE_PAYOUTS_API_KEY`): a
 # payout method, not a processor connection, and it reads no processor's payloads. The affiliates app and
-# its pages, and the settings that configure that account, may name it.
-OPERATOR_ACCOUNT = {"stripe": ("affiliates/", "templates/affiliates/", "trackrev/settings/")}
+# its pages, and the settings that configure that account, may name it. The same account also bills
+# TrackRev's own Pro plan (trackrev/workspaces/billing/: Checkout, its subscription webhooks): TrackRev's
+# own billing, not a customer's processor connection.
+OPERATOR_ACCOUNT = {
+    "stripe": ("affiliates/", "templates/affiliates/", "trackrev/settings/", "trackrev/workspaces/billing/")
+}
 
 
 @pytest.mark.parametrize("key", sorted(ADAPTERS))

@@ -287,6 +287,14 @@ OUTBOUND_ALLOWED_NETWORKS = env.list("OUTBOUND_ALLOWED_NETWORKS", default=[])
 STRIPE_PAYOUTS_API_KEY = env.str("STRIPE_PAYOUTS_API_KEY", default="")
 STRIPE_PAYOUTS_API_URL = env.str("STRIPE_PAYOUTS_API_URL", default="https://api.stripe.com")
 
+# --- TrackRev's own billing -------------------------------------------------------------------------
+# The operator's Stripe account selling Pro to workspaces (trackrev/workspaces/billing/): the secret key,
+# the webhook endpoint's signing secret (for /billing/stripe/webhook/) and the Pro plan's recurring
+# price. Without the key and price no upgrade button is shown and staff set plans in the admin.
+BILLING_STRIPE_API_KEY = env.str("BILLING_STRIPE_API_KEY", default="")
+BILLING_STRIPE_WEBHOOK_SECRET = env.str("BILLING_STRIPE_WEBHOOK_SECRET", default="")
+BILLING_STRIPE_PRO_PRICE = env.str("BILLING_STRIPE_PRO_PRICE", default="")
+
 # --- Pixel ---------------------------------------------------------------------------------------
 PIXEL_RATE_LIMIT_PER_MINUTE = env.int("PIXEL_RATE_LIMIT_PER_MINUTE", default=600)  # per client IP and workspace
 # Proxies in front of the web process that append to X-Forwarded-For (0: use the socket address).

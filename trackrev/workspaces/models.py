@@ -84,6 +84,12 @@ class Workspace(models.Model):
         max_length=20, choices=AttributionModel.choices, default=AttributionModel.LAST_TOUCH
     )
     lookback_days = models.PositiveSmallIntegerField(choices=LookbackDays.choices, default=LookbackDays.MONTH)
+    # TrackRev's own billing of this workspace (trackrev/workspaces/billing/): who pays for Pro.
+    billing_customer_id = models.CharField(max_length=255, blank=True, default="")
+    billing_subscription_id = models.CharField(max_length=255, blank=True, default="")
+    billing_event_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When the billing event that last set the plan happened.")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -142,8 +148,8 @@ class ApiKey(models.Model):
 
 
 class UsageMonth(models.Model):
-    """Page views counted for a workspace in one calendar month (UTC). The pixel counts in the
-    cache; a periodic job copies the totals here (trackrev/workspaces/usage.py)."""
+    """Events (page views and new processor orders) counted for a workspace in one calendar month (UTC).
+    They are counted in the cache; a periodic job copies the totals here (trackrev/workspaces/usage.py)."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="usage_months")
     month = models.DateField(help_text=_("First day of the month."))
@@ -156,3 +162,19 @@ class UsageMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.workspace_id} {self.month:%Y-%m}: {self.events}"
+
+
+class UsageDay(models.Model):
+    """A day's share of the month's events (UTC), for the usage page's chart: each flush adds what the
+    month's total grew by since the previous flush to the day it runs (trackrev/workspaces/usage.py)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="usage_days")
+    day = models.DateField()
+    events = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "day"], name="usageday_unique_day")]
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.workspace_id} {self.day}: {self.events}"

@@ -17,6 +17,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from trackrev.common.errors import ApplicationError
 from trackrev.outbox.services import notifications_enqueue
+from trackrev.workspaces.config_version import workspace_config_changed
 from trackrev.workspaces.models import ApiKey, Membership, Plan, Role, User, Workspace
 
 API_KEY_PREFIX = "trk_"
@@ -60,8 +61,10 @@ SETTINGS_FIELDS = frozenset({"name", "plan", "timezone", "allowed_domains", "att
 
 @transaction.atomic
 def workspace_update(*, workspace: Workspace, data: dict) -> Workspace:
-    """Change settings of a workspace, validated; when anything changed, settings.WORKSPACE_CONSUMERS
-    hear of it (attribution recomputes when the lookback or the time zone changed)."""
+    """Change settings of a workspace, validated, the plan included (the admin, the settings page and the
+    billing webhooks all come here); when anything changed, settings.WORKSPACE_CONSUMERS hear of it
+    (attribution recomputes when the lookback or the time zone changed) and, on commit, in-process
+    caches of its configuration (the pixel's: plan, domains) drop it."""
     unknown = data.keys() - SETTINGS_FIELDS
     if unknown:
         raise ApplicationError(f"These are not workspace settings: {', '.join(sorted(unknown))}.")
@@ -73,6 +76,43 @@ def workspace_update(*, workspace: Workspace, data: dict) -> Workspace:
         locked.full_clean()
         locked.save(update_fields=changed)
         notifications_enqueue(tasks=settings.WORKSPACE_CONSUMERS, subject_ids=[locked.pk])
+        transaction.on_commit(workspace_config_changed)
+    return locked
+
+
+@transaction.atomic
+def workspace_billing_apply(
+    *, workspace: Workspace, event_at, plan: str | None, customer_id: str = "", subscription_id: str = ""
+) -> Workspace:
+    """What a billing event (trackrev/workspaces/billing/) says about a workspace: its billing ids and,
+    when `plan` is given, its plan, through workspace_update.
+
+    Events arrive in any order and more than once. One older than the last applied (`event_at`) only
+    fills ids the workspace lacks; at the same instant a downgrade wins, so neither a late nor a repeated
+    upgrade brings back a canceled plan. An event about another subscription than the workspace's only
+    switches to it when it upgrades (a new subscription after a canceled one); an old one ending changes
+    nothing."""
+    if plan is not None and plan not in Plan.values:
+        raise ApplicationError(f"Unknown plan {plan!r}.")
+    locked = Workspace.objects.select_for_update().get(pk=workspace.pk)
+    last = locked.billing_event_at
+    stale = last is not None and (event_at < last or (event_at == last and plan == Plan.PRO))
+    other = bool(
+        locked.billing_subscription_id and subscription_id and subscription_id != locked.billing_subscription_id
+    )
+    applies = plan is not None and not stale and (plan == Plan.PRO or not other)
+    ids = {"billing_customer_id": customer_id, "billing_subscription_id": subscription_id}
+    if applies:
+        values = {name: value or getattr(locked, name) for name, value in ids.items()} | {"billing_event_at": event_at}
+    else:
+        values = {name: value for name, value in ids.items() if value and not getattr(locked, name)}
+    changed = [name for name, value in values.items() if getattr(locked, name) != value]
+    for name in changed:
+        setattr(locked, name, values[name])
+    if changed:
+        locked.save(update_fields=changed)
+    if applies and locked.plan != plan:
+        return workspace_update(workspace=locked, data={"plan": plan})
     return locked
 
 

@@ -7,10 +7,14 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
+from trackrev.common.charts import BarChart, Slot, bar_layout
+from trackrev.common.display import day_display, number_display
 from trackrev.common.errors import ApplicationError
 from trackrev.workspaces import forms, selectors, services
 from trackrev.workspaces.access import MemberRequiredMixin, select_workspace
+from trackrev.workspaces.billing.stripe_api import billing_enabled
 from trackrev.workspaces.models import ApiKey, Membership
+from trackrev.workspaces.usage import FREE_MONTHLY_EVENTS, usage_days, usage_summary
 
 
 class SignUpView(View):
@@ -148,3 +152,29 @@ class ApiKeyRevokeView(MemberRequiredMixin, View):
         services.api_key_revoke(api_key=api_key)
         messages.success(request, f"Key “{api_key.name}” revoked.")
         return redirect("workspaces:api_keys")
+
+
+def _events(count: int) -> str:
+    return f"{number_display(count)} event{'' if count == 1 else 's'}"
+
+
+def usage_chart(days) -> BarChart:
+    slots = [Slot(n, number_display(n), day_display(day), f"{day_display(day)}: {_events(n)}") for day, n in days]
+    bars, scale_label = bar_layout(slots, scale_label=number_display)
+    return BarChart(bars=bars, scale_label=scale_label)
+
+
+class UsageView(MemberRequiredMixin, View):
+    """The plan, this month's events against its limit, per day, and how to upgrade."""
+
+    template_name = "workspaces/usage.html"
+
+    def get(self, request):
+        context = {
+            "usage": usage_summary(workspace=self.workspace),
+            "chart": usage_chart(usage_days(workspace_id=self.workspace.pk)),
+            "billing_enabled": billing_enabled(),
+            "checkout": request.GET.get("checkout", ""),
+            "free_quota": FREE_MONTHLY_EVENTS,
+        }
+        return render(request, self.template_name, context)

@@ -1,25 +1,18 @@
-"""`{% usage_banner %}` in the page shell: a Free workspace sees its monthly events once it nears
-or passes the quota, with what that means."""
+"""`{% usage_banner %}` in the page shell: a Free workspace sees its monthly events from 80 % of the
+quota on, and once it is reached what that means (page views no longer stored, sales still are), with
+a link to the usage page."""
 
 from django import template
 
-from trackrev.workspaces.models import Plan
-from trackrev.workspaces.usage import FREE_MONTHLY_EVENTS, usage_month_events
+from trackrev.workspaces.usage import usage_summary
 
 register = template.Library()
-
-WARN_FROM = 0.8
 
 
 @register.inclusion_tag("workspaces/usage_banner.html", takes_context=True)
 def usage_banner(context) -> dict:
     workspace = context.get("workspace")
-    if workspace is None or workspace.plan != Plan.FREE:
-        return {"show": False}
-    events = usage_month_events(workspace_id=workspace.pk)
-    return {
-        "show": events >= FREE_MONTHLY_EVENTS * WARN_FROM,
-        "over": events > FREE_MONTHLY_EVENTS,
-        "events": events,
-        "limit": FREE_MONTHLY_EVENTS,
-    }
+    if workspace is None or not workspace.pk:
+        return {"usage": None}
+    usage = usage_summary(workspace=workspace)
+    return {"usage": usage if usage.near or usage.reached else None}
