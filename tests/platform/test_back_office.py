@@ -37,7 +37,7 @@ from tests.factories.workspaces import MembershipFactory, UserFactory
 from trackrev.common.crypto import EncryptedTextField
 from trackrev.health.models import Heartbeat
 from trackrev.outbox.models import Notification
-from trackrev.workspaces.models import UsageMonth
+from trackrev.workspaces.models import UsageDay, UsageMonth
 from trackrev.workspaces.services import api_key_create
 from trackrev.workspaces.usage import month_start
 
@@ -56,6 +56,7 @@ def seed() -> None:
     Group.objects.create(name=f"Support {n}")
     api_key_create(workspace=workspace, name=f"key {n}", created_by=member.user)
     UsageMonth.objects.create(workspace=workspace, month=month_start(), events=100 + n, last_event_at=timezone.now())
+    UsageDay.objects.create(workspace=workspace, day=month_start(), events=100 + n)
     Heartbeat.objects.create(name=f"job {n}", last_run_at=timezone.now())
     Notification.objects.create(task="tests.consumer", subject_id=n, version=1, attempts=10, last_error="Traceback")
 

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from trackrev.admin_site import OverviewLine, OverviewSection, overview_section
 from trackrev.common.admin import ReadOnlyAdmin, ServiceActionsMixin, changelist_url, service_action
-from trackrev.workspaces.models import ApiKey, Membership, Plan, UsageMonth, User, Workspace
+from trackrev.workspaces.models import ApiKey, Membership, Plan, UsageDay, UsageMonth, User, Workspace
 from trackrev.workspaces.services import SETTINGS_FIELDS, api_key_revoke, workspace_update
 from trackrev.workspaces.usage import month_start
 
@@ -35,7 +35,15 @@ class WorkspaceAdmin(admin.ModelAdmin):
     list_display = ["name", "public_id", "plan", "timezone", "created_at"]
     list_filter = ["plan"]
     search_fields = ["name", "public_id"]
-    readonly_fields = ["public_id", "reporting_currency", "created_at"]
+    # The billing ids and the plan's last Stripe event are Stripe's word (trackrev/workspaces/billing/).
+    readonly_fields = [
+        "public_id",
+        "reporting_currency",
+        "created_at",
+        "billing_customer_id",
+        "billing_subscription_id",
+        "billing_event_at",
+    ]
     inlines = [MembershipInline]
 
     def save_model(self, request, obj, form, change):
@@ -84,6 +92,17 @@ class UsageMonthAdmin(ReadOnlyAdmin):
     list_select_related = ["workspace"]
     date_hierarchy = "month"
     ordering = ["-month", "-events"]
+
+
+@admin.register(UsageDay)
+class UsageDayAdmin(ReadOnlyAdmin):
+    """The daily share of each month's events, for the usage page's chart."""
+
+    list_display = ["day", "workspace", "events"]
+    search_fields = ["workspace__name", "workspace__public_id"]
+    list_select_related = ["workspace"]
+    date_hierarchy = "day"
+    ordering = ["-day", "-events"]
 
 
 @admin.register(LogEntry)
