@@ -94,6 +94,8 @@ def connections_reconcile_queue() -> list[SyncRun]:
 def _sync_run_coalesce(connection: ProcessorConnection, *, cooldown: timedelta | None) -> SyncRun:
     # The connection row's lock serializes requests, so concurrent ones make one run between them.
     locked = ProcessorConnection.objects.select_for_update(of=("self",)).get(pk=connection.pk)
+    if locked.is_demo:  # before the cooldown: the demo's sample runs must not answer "synced a minute ago"
+        raise DemoConnectionSync()
     now = timezone.now()
     replaced = _dead_runs_fail(locked, now=now)
     active = SyncRun.objects.filter(connection=locked, status__in=ACTIVE_STATUSES).order_by("-queued_at", "-id")

@@ -12,7 +12,12 @@ from rest_framework.test import APIClient
 
 from integrations.models import ProcessorConnection, SyncRun
 from integrations.processors.types import ChangesPage
-from integrations.services.reconcile import connections_reconcile_queue, sync_run_execute, sync_run_request
+from integrations.services.reconcile import (
+    DemoConnectionSync,
+    connections_reconcile_queue,
+    sync_run_execute,
+    sync_run_request,
+)
 from tests.factories.integrations import ProcessorConnectionFactory
 from tests.factories.workspaces import WorkspaceFactory
 from trackrev.workspaces.services import api_key_create
@@ -188,3 +193,13 @@ def test_concurrent_requests_make_one_run():
 
     run = SyncRun.objects.get()
     assert answers == [{"sync_run": run.pk, "status": "queued"}] * 6
+
+
+def test_a_demo_connection_says_so_even_right_after_one_of_its_sample_runs(connection):
+    """The demo seed's sample runs end at 3 s past each hour's 7th minute: in the minute after, "Sync now"
+    still says the connection is a demo rather than "synced less than a minute ago"."""
+    ProcessorConnection.objects.filter(pk=connection.pk).update(is_demo=True)
+    connection.refresh_from_db()
+    SyncRun.objects.create(workspace=connection.workspace, connection=connection, status="succeeded", finished_at=NOW)
+    with time_machine.travel(NOW + dt.timedelta(seconds=10), tick=False), pytest.raises(DemoConnectionSync):
+        sync_run_request(connection=connection)
