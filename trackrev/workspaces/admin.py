@@ -35,7 +35,7 @@ class WorkspaceAdmin(admin.ModelAdmin):
     list_display = ["name", "public_id", "plan", "timezone", "created_at"]
     list_filter = ["plan"]
     search_fields = ["name", "public_id"]
-    # The billing ids and the plan's last Stripe event are Stripe's word (trackrev/workspaces/billing/).
+    # The billing ids and the plan's last billing event come from TrackRev's own billing (trackrev/workspaces/billing/).
     readonly_fields = [
         "public_id",
         "reporting_currency",
