@@ -8,8 +8,9 @@ ledger, whose notifications credit the orders (delivered by `demo_seed`); then t
 and sync history. Seeded randomness, so every `make run` shows the same shop."""
 
 import random
+from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
 
@@ -18,7 +19,7 @@ from attribution.services.pixel import LandingHit, identity_bind, touches_record
 from attribution.services.visitors import visitor_sets_sync
 from integrations.demo import demo_connections, demo_history, demo_sale_deliver
 from integrations.processors.demo import DemoRefund, DemoSale
-from trackrev.workspaces.models import UsageMonth, Workspace
+from trackrev.workspaces.models import UsageDay, UsageMonth, Workspace
 from trackrev.workspaces.usage import month_start
 
 SITE = "https://demo-saas.test"
@@ -68,15 +69,18 @@ def _journeys(rng: random.Random, now: datetime, visitors: int) -> tuple[list[La
 
 
 def _usage(workspace: Workspace, hits: list[LandingHit]) -> None:
-    """The pixel's monthly counts of these hits, as its periodic flush would have stored them."""
+    """The pixel's monthly and daily counts of these hits, as its periodic flush would have stored them."""
     months: dict = {}
+    days: Counter = Counter()
     for hit in hits:
         count, last = months.get(month_start(hit.occurred_at), (0, hit.occurred_at))
         months[month_start(hit.occurred_at)] = (count + 1, max(last, hit.occurred_at))
+        days[hit.occurred_at.astimezone(UTC).date()] += 1
     UsageMonth.objects.bulk_create(
         UsageMonth(workspace=workspace, month=month, events=count, last_event_at=last)
         for month, (count, last) in months.items()
     )
+    UsageDay.objects.bulk_create(UsageDay(workspace=workspace, day=day, events=n) for day, n in days.items())
 
 
 def _sales(rng: random.Random, people: list[tuple[str, datetime]], now: datetime, processors: list[str]) -> list[Sale]:

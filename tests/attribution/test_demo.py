@@ -20,7 +20,7 @@ from integrations.services.reconcile import connections_reconcile_queue
 from integrations.services.webhooks import webhook_event_process
 from trackrev.outbox.models import Notification
 from trackrev.workspaces.demo import DEMO_PUBLIC_ID, demo_seed
-from trackrev.workspaces.models import ApiKey
+from trackrev.workspaces.models import ApiKey, UsageDay, UsageMonth
 from trackrev.workspaces.services import api_key_create
 
 pytestmark = pytest.mark.django_db
@@ -57,6 +57,10 @@ def test_demo_seed_fills_a_living_dashboard(settings, broker, committed):
     rule = ChannelRule.objects.get(workspace=workspace)
     assert touches.filter(landing_url__contains=f"utm_source={rule.value}", channel=rule.channel).exists()
     assert workspace.allowed_domains
+    # The usage page's chart adds up to the month's count.
+    for month in UsageMonth.objects.filter(workspace=workspace):
+        days = UsageDay.objects.filter(workspace=workspace, day__year=month.month.year, day__month=month.month.month)
+        assert days.aggregate(n=Sum("events"))["n"] == month.events
     # Every paid order is credited in every model, and the rollups hold exactly the credits.
     version = AttributionState.objects.get(workspace=workspace).version
     net = sum((o.amount_usd_minor - (o.refunded_usd_minor or 0)) for o in orders)
