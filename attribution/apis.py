@@ -1,18 +1,25 @@
 """Attribution's API (CONTRACTS.md §5): channel and daily revenue reports read from the rollups, orders
-with their credits, and the server-side identify."""
+with their credits (listed, or exported as a streamed file), and the server-side identify."""
 
-from datetime import timedelta
+import csv
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
-from attribution.credit_models import MODELS, WEIGHT_SCALE, weight_text
+from attribution.credit_models import LAST_TOUCH, MODELS, WEIGHT_SCALE, weight_text
 from attribution.models import Credit, IdentitySource
 from attribution.models.pixel import VISITOR_ID_MAX
 from attribution.pixel.wire import EMAIL_MAX, VISITOR_ID
 from attribution.selectors.orders import order_partners
+from attribution.selectors.orders_export import order_export_batches
 from attribution.selectors.reports import (
     GROUP_BY,
     REPORT_CURRENCY,
@@ -24,6 +31,7 @@ from attribution.selectors.reports import (
 from attribution.services.pixel import identity_bind
 from integrations.apis import OrderListApi, OrderOutputSerializer
 from integrations.processors.registry import processor_choices
+from trackrev.common.downloads import streamed_attachment
 from trackrev.common.money import money_format
 from trackrev.workspaces.apis import WorkspaceApiView
 from trackrev.workspaces.serializer_fields import ApiDateField
@@ -36,7 +44,10 @@ def conversions_format(millionths: int) -> str:
     return money_format(round(millionths * 100 / WEIGHT_SCALE), "USD")
 
 
-class ReportInputSerializer(serializers.Serializer):
+class PeriodInputSerializer(serializers.Serializer):
+    """A period of workspace days (the reports' and the export's): default the last `default_days` days."""
+
+    default_days = 30
     start = ApiDateField(
         required=False,
         help_text=f"First day, inclusive, in the workspace's time zone; at most {MAX_RANGE_DAYS} days before `end`.",
@@ -45,7 +56,6 @@ class ReportInputSerializer(serializers.Serializer):
         required=False,
         help_text="Last day, inclusive; not before `start`. Default: today, or `start` if that is later.",
     )
-    model = serializers.ChoiceField(choices=MODELS, required=False)
     processor = serializers.ChoiceField(choices=processor_choices(), required=False)
 
     def validate(self, attrs):
@@ -58,13 +68,20 @@ class ReportInputSerializer(serializers.Serializer):
             raise serializers.ValidationError({"start": ["Must be on or before end."]})
         if (attrs["end"] - attrs["start"]).days >= MAX_RANGE_DAYS:
             raise serializers.ValidationError({"start": [f"The range may cover at most {MAX_RANGE_DAYS} days."]})
-        attrs.setdefault("model", self.context["workspace"].attribution_model)
         attrs.setdefault("processor", None)
         return attrs
 
 
+class ReportInputSerializer(PeriodInputSerializer):
+    model = serializers.ChoiceField(choices=MODELS, required=False)
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        attrs.setdefault("model", self.context["workspace"].attribution_model)
+        return attrs
+
+
 class ChannelsInputSerializer(ReportInputSerializer):
-    default_days = 30
     group_by = serializers.ChoiceField(choices=GROUP_BY, required=False, default="channel")
 
 
@@ -266,6 +283,155 @@ class OrderListWithCreditsApi(OrderListApi):
                 "partners": order_partners(workspace=self.workspace, order_ids=[o.pk for o in page])
             },
         )
+
+
+def _timestamp(value: datetime | None) -> str | None:
+    """As the API's DateTimeField writes it (UTC, `Z`)."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+
+
+def order_export_row(order, credits: list[tuple], partner: dict | None) -> dict:
+    """An orders API row (`OrderWithCreditsOutputSerializer`) from an ExportBatch, plus `revenue_usd`: the
+    USD the order adds to the reports, the same under every model (its credits' sum), and each credit's
+    part of it. Built directly, with the same formats: a DRF serializer costs about half a millisecond per
+    order, which an export of 100,000 orders cannot pay. tests/attribution/test_orders_export.py keeps the
+    two equal."""
+    by_model: dict[str, list] = {model: [] for model in MODELS}
+    for _, model, channel, weight, usd in credits:
+        by_model[model].append(
+            {"channel": channel, "weight": weight_text(weight), "revenue_usd": money_format(usd, REPORT_CURRENCY)}
+        )
+    revenue = sum(credit[4] for credit in credits if credit[1] == LAST_TOUCH)
+    return {
+        "id": order.id,
+        "processor": order.processor,
+        "external_id": order.external_id,
+        "kind": order.kind,
+        "status": order.status,
+        "currency": order.currency,
+        "amount": money_format(order.amount_minor, order.currency),
+        "amount_usd": money_format(order.amount_usd_minor, "USD"),
+        "refunded": money_format(order.refunded_minor, order.currency),
+        "revenue_usd": money_format(revenue, REPORT_CURRENCY),
+        "placed_at": _timestamp(order.placed_at),
+        "paid_at": _timestamp(order.paid_at),
+        "visitor_id": order.visitor_id,
+        "matched_by": order.matched_by,
+        "subscription_id": order.subscription_id,
+        "credits": by_model,
+        "partner": OrderPartnerSerializer(partner).data if partner else None,
+    }
+
+
+EXPORT_CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
+ORDER_COLUMNS = [
+    "id",
+    "processor",
+    "external_id",
+    "kind",
+    "status",
+    "placed_at",
+    "paid_at",
+    "currency",
+    "amount",
+    "amount_usd",
+    "refunded",
+    "revenue_usd",
+    "visitor_id",
+    "matched_by",
+    "subscription_id",
+]
+PARTNER_COLUMNS = ["id", "name", "commission", "status", "reason"]
+CSV_HEADER = [*ORDER_COLUMNS, *(f"partner_{c}" for c in PARTNER_COLUMNS), *(f"credits_{m}" for m in MODELS)]
+
+
+class _Lines:
+    """csv.writer's file: hands back each line it is given, so rows are written into a batch's string."""
+
+    def write(self, line: str) -> str:
+        return line
+
+
+def _csv_row(row: dict) -> list:
+    """One order flat: a credits column per model, `Channel:weight:revenue_usd` entries joined by `; `."""
+    partner = row["partner"] or {}
+    credits = [
+        "; ".join(f"{c['channel']}:{c['weight']}:{c['revenue_usd']}" for c in row["credits"][model]) for model in MODELS
+    ]
+    return [*(row[c] for c in ORDER_COLUMNS), *(partner.get(c) for c in PARTNER_COLUMNS), *credits]
+
+
+def _order_export_chunks(*, workspace, filters: dict, fmt: str) -> Iterator[str]:
+    """The file, one string per batch of orders (the CSV's first string is its header)."""
+    writer = csv.writer(_Lines())
+    if fmt == "csv":
+        yield writer.writerow(CSV_HEADER)
+    for batch in order_export_batches(workspace=workspace, filters=filters):
+        rows = (order_export_row(o, batch.credits[o.id], batch.partners.get(o.id)) for o in batch.orders)
+        if fmt == "csv":
+            yield "".join(writer.writerow(_csv_row(row)) for row in rows)
+        else:
+            yield "".join(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n" for row in rows)
+
+
+def _export_filename(filters: dict, fmt: str) -> str:
+    """`trackrev-orders-2026-11-01-2026-11-30.csv`; the Orders page may leave either end open."""
+    start, end = filters.get("start"), filters.get("end")
+    periods = {(True, True): f"{start}-{end}", (True, False): f"from-{start}", (False, True): f"to-{end}"}
+    return f"trackrev-orders-{periods.get((bool(start), bool(end)), 'all')}.{fmt}"
+
+
+def order_export_response(*, workspace, filters: dict, fmt: str) -> StreamingHttpResponse:
+    """The export of the orders `filters` select, streamed (the API and the Orders page answer with it)."""
+    return streamed_attachment(
+        _order_export_chunks(workspace=workspace, filters=filters, fmt=fmt),
+        filename=_export_filename(filters, fmt),
+        content_type=EXPORT_CONTENT_TYPES[fmt],
+    )
+
+
+class OrderExportInputSerializer(PeriodInputSerializer):
+    format = serializers.ChoiceField(
+        choices=list(EXPORT_CONTENT_TYPES),
+        default="csv",
+        help_text="`csv` (`text/csv`) or `ndjson` (`application/x-ndjson`).",
+    )
+
+
+EXPORT_DESCRIPTION = (
+    "The file, streamed: with `format=csv` a header line, then one row per order; with `format=ndjson` one JSON "
+    "object per line, an orders row plus `revenue_usd`."
+)
+
+
+class JsonErrors(DefaultContentNegotiation):
+    """`format` names the exported file here, not one of DRF's renderers, and errors are always JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class OrderExportApi(WorkspaceApiView):
+    content_negotiation_class = JsonErrors
+
+    @extend_schema(
+        parameters=[OrderExportInputSerializer],
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description=EXPORT_DESCRIPTION),
+            (200, "application/x-ndjson"): OpenApiResponse(OpenApiTypes.STR, description=EXPORT_DESCRIPTION),
+        },
+        summary="Every order of a period with its credits under every model, as a streamed file",
+        description=(
+            "For finance and BI: each order with its native and USD amounts, its refunds, its visitor and match, "
+            "its credit under every model (channel, weight and USD revenue) and the partner it earns. The "
+            "`revenue_usd` of a period's orders, and of their credits per model and channel, add up to the "
+            "channel report's. Orders by ascending `id`, streamed as they are read."
+        ),
+    )
+    def get(self, request):
+        p = self.query(OrderExportInputSerializer, workspace=self.workspace)
+        filters = {"start": p["start"], "end": p["end"], "processor": p["processor"]}
+        return order_export_response(workspace=self.workspace, filters=filters, fmt=p["format"])
 
 
 class IdentifyInputSerializer(serializers.Serializer):

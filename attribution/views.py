@@ -1,6 +1,6 @@
-"""The customer dashboard: overview (chart, channels table, model comparison, CSV), orders with the
-explanation of each credit, and the workspace settings that trigger a recompute. Thin: a form for
-the filters, selectors for the numbers."""
+"""The customer dashboard: overview (chart, channels table, model comparison, CSV), orders (listed and
+exported) with the explanation of each credit, and the workspace settings that trigger a recompute.
+Thin: a form for the filters, selectors for the numbers."""
 
 import csv
 from decimal import Decimal
@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import render
 from django.views import View
 
+from attribution.apis import EXPORT_CONTENT_TYPES, order_export_response
 from attribution.charts import revenue_chart
 from attribution.credit_models import MODELS, WEIGHT_SCALE
 from attribution.forms import OrderFilterForm, ReportFilterForm
@@ -47,6 +48,12 @@ def _filters(request, workspace) -> ReportFilterForm:
     form = ReportFilterForm(data, workspace=workspace, today=workspace_today(workspace))
     form.is_valid()
     return form
+
+
+def _invalid_filters(errors: dict) -> HttpResponseBadRequest:
+    """A download's answer to filters the page would mark: what to fix, in words."""
+    listed = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items())
+    return HttpResponseBadRequest(f"Invalid filters ({listed})", content_type="text/plain; charset=utf-8")
 
 
 def _period_label(params) -> str:
@@ -150,8 +157,7 @@ class OverviewExportView(MemberRequiredMixin, View):
     def get(self, request):
         form = _filters(request, self.workspace)
         if not form.is_valid():
-            errors = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in form.errors.items())
-            return HttpResponseBadRequest(f"Invalid filters ({errors})", content_type="text/plain; charset=utf-8")
+            return _invalid_filters(form.errors)
         p = form.cleaned_data
         currency = REPORT_CURRENCY
         filename = f"trackrev-{p['group_by']}-{p['start']}-{p['end']}{'-compare' if p['compare'] else ''}.csv"
@@ -224,6 +230,20 @@ class OrdersView(MemberRequiredMixin, View):
             ],
         }
         return render(request, "attribution/orders.html", context)
+
+
+class OrdersExportView(MemberRequiredMixin, View):
+    """The Orders page's list, every page of it, as the API's export streams it (`format`: csv or ndjson)."""
+
+    def get(self, request):
+        form = OrderFilterForm(request.GET)
+        fmt = request.GET.get("format") or "csv"
+        errors = {} if form.is_valid() else dict(form.errors)
+        if fmt not in EXPORT_CONTENT_TYPES:
+            errors["format"] = [f"Choose one of {', '.join(EXPORT_CONTENT_TYPES)}."]
+        if errors:
+            return _invalid_filters(errors)
+        return order_export_response(workspace=self.workspace, filters=form.cleaned_data, fmt=fmt)
 
 
 class OrderDetailView(MemberRequiredMixin, View):

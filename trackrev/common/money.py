@@ -34,12 +34,15 @@ def decimal_to_minor(amount: Decimal, currency: str) -> int:
 
 
 def money_format(amount_minor: int | None, currency: str) -> str | None:
-    """Integer minor units → the API's decimal string with the currency's exponent (`4410, "USD"` → `"44.10"`)."""
+    """Integer minor units → the API's decimal string with the currency's exponent (`4410, "USD"` → `"44.10"`).
+    In integer arithmetic: an order export formats about ten amounts per order."""
     if amount_minor is None:
         return None
     exponent = currency_exponent(currency)
-    quantum = Decimal(1).scaleb(-exponent) if exponent else Decimal(1)
-    return str(minor_to_decimal(amount_minor, currency).quantize(quantum))
+    if not exponent:
+        return str(amount_minor)
+    whole, part = divmod(abs(amount_minor), 10**exponent)
+    return f"{'-' if amount_minor < 0 else ''}{whole}.{part:0{exponent}d}"
 
 
 def money_display(amount_minor: int | None, currency: str) -> str | None:
