@@ -1,7 +1,7 @@
 """The first-party proxy recipes (Integrations page): each rendered with the workspace's values, and
-each one run as far as this machine can: nginx's passes `nginx -t`, the Next.js and Cloudflare ones
-run in node (Next.js's `NextResponse.rewrite` as Next itself encodes it, the Worker against TrackRev's
-live server), the Django view is mounted and forwards a real hit."""
+each one run as far as this machine can: nginx's passes `nginx -t` (and serves Chromium in
+test_pixel_proxy_nginx_browser.py), the Next.js middleware and the Cloudflare Worker run in node
+against TrackRev's live server, the Django view is mounted in a URLconf and forwards a real hit."""
 
 import json
 import re
@@ -79,76 +79,66 @@ def test_nginx_recipe_passes_nginx_t(site, nginx_bin, tmp_path):
     assert "syntax is ok" in checked.stderr
 
 
-NEXT_SERVER_STUB = """// next/server's NextResponse.rewrite, encoded as Next.js encodes it for its router
-// (next/dist/esm/server/web/spec-extension/response.js).
-export class NextResponse extends Response {
-  static rewrite(destination, init = {}) {
-    const headers = new Headers(init.headers);
-    headers.set("x-middleware-rewrite", String(destination));
-    if (init.request?.headers) {
-      if (!(init.request.headers instanceof Headers)) throw new Error("request.headers must be an instance of Headers");
-      const keys = [];
-      for (const [key, value] of init.request.headers) {
-        headers.set("x-middleware-request-" + key, value);
-        keys.push(key);
-      }
-      headers.set("x-middleware-override-headers", keys.join(","));
-    }
-    return new NextResponse(null, { ...init, headers });
-  }
-}
+# What the node drivers print of an answer.
+ANSWER = """const answer = (response) => ({
+  status: response.status, type: response.headers.get("content-type"), cookies: response.headers.getSetCookie(),
+});
 """
 
 NEXT_RUN = """import trackrevProxy, { config } from "./middleware.mjs";
-const visit = (url, headers) => {
-  const response = trackrevProxy({ nextUrl: new URL(url), url, headers: new Headers(headers) });
-  const forwarded = (response.headers.get("x-middleware-override-headers") || "").split(",");
-  return {
-    rewrite: response.headers.get("x-middleware-rewrite"),
-    headers: Object.fromEntries(forwarded.map((key) => [key, response.headers.get("x-middleware-request-" + key)])),
-  };
+const [body, ua] = process.argv.slice(2);
+const sent = [];
+const realFetch = globalThis.fetch;
+globalThis.fetch = (url, init) => {
+  sent.push({ url, method: init.method, headers: Object.fromEntries(new Headers(init.headers)) });
+  return realFetch(url, init);
 };
-const browser = { "user-agent": "Chrome", "x-forwarded-for": "203.0.113.9, 10.0.0.2", cookie: "session=private" };
-console.log(JSON.stringify({
-  matcher: config.matcher,
-  collect: visit("https://www.mysaas.dev/_tr/collect", browser),
-  script: visit("https://www.mysaas.dev/_tr/p.js?v=2", browser),
-}));
+const visit = async (url, init) => {
+  const request = new Request(url, init);  // what Next.js hands the middleware: a Request with nextUrl
+  request.nextUrl = new URL(url);
+  return answer(await trackrevProxy(request));
+};
+const headers = { "Content-Type": "text/plain;charset=UTF-8", "User-Agent": ua, Origin: "https://www.mysaas.dev",
+  "X-Forwarded-For": "203.0.113.9, 10.0.0.2", Cookie: "session=private" };
+const collect = await visit("https://www.mysaas.dev/_tr/collect", { method: "POST", body, headers });
+const script = await visit("https://www.mysaas.dev/_tr/p.js?v=2", { headers });
+console.log(JSON.stringify({ matcher: config.matcher, sent, collect, script }));
 """
 
 
-def test_nextjs_recipe_rewrites_to_trackrev_with_the_secret(site, node, tmp_path):
+@pytest.mark.django_db(transaction=True)
+def test_nextjs_recipe_forwards_to_trackrev_with_the_secret(site, node, tmp_path, live_server, settings):
+    settings.TRACKREV_PUBLIC_URL = live_server.url
     source = recipe_code(site, "nextjs")
-    # The recipe is TypeScript; node runs JavaScript: drop its only two type annotations.
-    assert source.count(", type NextRequest") == 1 and source.count("(request: NextRequest)") == 1
-    (tmp_path / "middleware.mjs").write_text(
-        source.replace(", type NextRequest", "").replace("(request: NextRequest)", "(request)")
-    )
-    stub = tmp_path / "node_modules" / "next"
-    stub.mkdir(parents=True)
-    package = {"name": "next", "type": "module", "exports": {"./server": "./server.js"}}
-    (stub / "package.json").write_text(json.dumps(package))
-    (stub / "server.js").write_text(NEXT_SERVER_STUB)
+    # The recipe is TypeScript, node runs JavaScript: drop its only two type annotations.
+    assert source.count('import type { NextRequest } from "next/server";\n') == 1
+    assert source.count("(request: NextRequest)") == 1
+    script = source.replace('import type { NextRequest } from "next/server";\n', "")
+    (tmp_path / "middleware.mjs").write_text(script.replace("(request: NextRequest)", "(request)"))
+    body = json.dumps(hit(site, u="https://www.mysaas.dev/", p=1, c=".mysaas.dev"))
 
-    out = node_run(node, tmp_path, NEXT_RUN)
+    out = node_run(node, tmp_path, ANSWER + NEXT_RUN, body, CHROME_UA)
 
     assert out["matcher"] == f"{PROXY_PATH}/:path*"
-    assert out["collect"]["rewrite"] == "https://track.example.net/collect"
-    assert out["script"]["rewrite"] == "https://track.example.net/p.js?v=2"
-    sent = out["collect"]["headers"]
-    assert sent["x-trackrev-proxy"] == site.pixel_proxy_secret
-    assert sent["x-forwarded-for"] == "203.0.113.9"  # the visitor, not the hops after it
-    assert sent["x-forwarded-host"] == "www.mysaas.dev"
-    assert sent["user-agent"] == "Chrome"
-    assert "cookie" not in sent  # the site's own cookies are not sent to TrackRev
+    to_collect, to_script = out["sent"]
+    assert to_collect["url"] == f"{live_server.url}/collect" and to_collect["method"] == "POST"
+    assert to_script["url"] == f"{live_server.url}/p.js?v=2"
+    forwarded = to_collect["headers"]
+    assert forwarded["x-trackrev-proxy"] == site.pixel_proxy_secret
+    assert forwarded["x-forwarded-for"] == "203.0.113.9"  # the visitor, not the hops after it
+    assert forwarded["x-forwarded-host"] == "www.mysaas.dev"
+    assert forwarded["user-agent"] == CHROME_UA
+    assert "cookie" not in forwarded and "host" not in forwarded  # the site's cookies stay on the site
+    assert out["collect"]["status"] == 204
+    [cookie] = out["collect"]["cookies"]
+    assert cookie.startswith(f"trackrev_vid={VISITOR};") and ONE_YEAR in cookie and "Domain=.mysaas.dev" in cookie
+    assert out["script"]["status"] == 200 and out["script"]["type"].startswith("application/javascript")
 
 
 WORKER_RUN = """import worker from "./worker.mjs";
-const [base, body, ua] = process.argv.slice(2);
+const [body, ua] = process.argv.slice(2);
 const call = async (path, init) => {
-  const response = await worker.fetch(new Request("http://www.mysaas.dev" + path, init));
-  const cookies = response.headers.getSetCookie();
-  return { status: response.status, type: response.headers.get("content-type"), cookies };
+  return answer(await worker.fetch(new Request("http://www.mysaas.dev" + path, init)));
 };
 const headers = { "Content-Type": "text/plain;charset=UTF-8", "User-Agent": ua, "CF-Connecting-IP": "203.0.113.9",
   Origin: "http://www.mysaas.dev", Cookie: "session=private" };
@@ -166,7 +156,7 @@ def test_cloudflare_worker_forwards_a_hit_and_returns_the_cookie(site, node, tmp
     worker.write_text(recipe_code(site, "cloudflare"))
     body = json.dumps(hit(site, u="http://www.mysaas.dev/", p=1, c=".mysaas.dev"))
 
-    out = node_run(node, tmp_path, WORKER_RUN, live_server.url, body, CHROME_UA)
+    out = node_run(node, tmp_path, ANSWER + WORKER_RUN, body, CHROME_UA)
 
     assert out["collect"]["status"] == 204
     [cookie] = out["collect"]["cookies"]
