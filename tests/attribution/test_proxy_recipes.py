@@ -222,6 +222,8 @@ def _page(client, url: str = "/app/integrations/") -> str:
 
 def _assert_recipes_shown(page: str, workspace) -> None:
     assert "First-party proxy (recommended for Safari and ad blockers)" in page
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), "an id is used twice on the page"
     for key in KEYS:
         assert f'data-proxy-recipe="{key}"' in page
         assert f'id="proxy-recipe-{key}"' in page and f'data-copy="proxy-recipe-{key}"' in page
