@@ -1,6 +1,8 @@
 """Public pixel endpoints: `GET /p.js` and `POST /collect` (the hot path: validate, drop bots,
 rate-limit, record, 204 — see CONTRACTS.md §3 and attribution/pixel/wire.py). A hit that is not
-counted is answered with `X-TrackRev-Dropped: <reason>` (attribution/pixel/drops.py)."""
+counted is answered with `X-TrackRev-Dropped: <reason>` (attribution/pixel/drops.py). A hit through
+the workspace's first-party proxy is judged by the client IP and host the proxy forwards, and its
+answer sets the visitor cookie (attribution/pixel/proxy.py)."""
 
 from functools import lru_cache
 from pathlib import Path
@@ -12,11 +14,14 @@ from django.utils.log import log_response
 from django.views.decorators.csrf import csrf_exempt
 
 from attribution.channels.hosts import host_of
+from attribution.models import VisitorCookie
 from attribution.pixel import drops, wire
 from attribution.pixel.bots import is_bot
+from attribution.pixel.browsers import browser_family
 from attribution.pixel.drops import DropReason, hit_drop_record
+from attribution.pixel.proxy import MODE_KEY_TTL, HitMode, hit_mode, mode_key, proxy_forwarded, visitor_cookie_set
 from attribution.selectors.pixel import PixelSite, pixel_site_get
-from attribution.services.pixel import hit_ingest
+from attribution.services.pixel import Arrival, hit_ingest
 
 SCRIPT_PATH = Path(__file__).parent / "pixel" / "p.js"
 SCRIPT_MAX_AGE = 3600
@@ -50,13 +55,20 @@ def _status(status: int, origin: str | None, *, preflight: bool = False) -> Http
 
 
 def _dropped(
-    reason: DropReason, origin: str | None, *, status: int = 204, site: PixelSite | None = None, host: str = ""
+    reason: DropReason,
+    origin: str | None,
+    *,
+    status: int = 204,
+    site: PixelSite | None = None,
+    host: str = "",
+    mode_counter: str = "",
 ) -> HttpResponse:
     """The answer to a hit that was not counted: counted as dropped for its workspace (when there is
     one), and saying why for p.js's `data-debug` log: a 204 alone does not tell a counted hit from one
-    past the quota or from a bot."""
+    past the quota or from a bot. `mode_counter`: the hit's mode counter when nothing counted it yet."""
     if site is not None:
-        hit_drop_record(workspace_id=site.id, reason=reason, host=host)
+        also = [(mode_counter, MODE_KEY_TTL)] if mode_counter else []
+        hit_drop_record(workspace_id=site.id, reason=reason, host=host, also=also)
     response = _status(status, origin)
     response[drops.HEADER] = reason.value
     response["Access-Control-Expose-Headers"] = drops.HEADER
@@ -67,15 +79,13 @@ def _dropped(
     return response
 
 
-def _refused_host(site: PixelSite, host: str, origin: str | None) -> str | None:
-    """The page's host, or the request's origin host, that the workspace does not allow; None when
-    both are allowed."""
+def _refused_host(site: PixelSite, host: str, origin_host: str) -> str | None:
+    """The page's host, or the host the request came from (its Origin, or the host the workspace's
+    proxy forwarded), that the workspace does not allow; None when both are allowed."""
     if not site.allows(host):
         return host
-    if origin and origin != "null":
-        origin_host = host_of(origin)
-        if not site.allows(origin_host):
-            return origin_host
+    if origin_host and not site.allows(origin_host):
+        return origin_host
     return None
 
 
@@ -116,12 +126,41 @@ def collect(request):
     site = pixel_site_get(public_id=hit.workspace)
     if site is None:
         return _dropped(DropReason.UNKNOWN_WORKSPACE, origin, status=404)
-    refused = _refused_host(site, hit.host, origin)
+    mode = hit_mode(request.META, site.proxy_secret)
+    if mode != HitMode.PROXY:  # forwarded headers, if any, are the client's word: ignored
+        return _answer(request, hit, site, mode, origin, ip=client_ip(request), origin_host=host_of(origin or ""))
+    forwarded = proxy_forwarded(request.META, own_hops=settings.TRUSTED_PROXY_COUNT)
+    response = _answer(
+        request,
+        hit,
+        site,
+        mode,
+        origin,
+        ip=forwarded.ip or client_ip(request),  # no usable address: the proxy's own counts
+        origin_host=forwarded.host or host_of(origin or ""),
+    )
+    visitor_cookie_set(response, hit=hit, host=forwarded.host)
+    # p.js sends proxied hits with credentials (so the browser keeps the cookie); a page on a sibling
+    # host of the site reads the answer under data-debug only if it may.
+    response["Access-Control-Allow-Credentials"] = "true"
+    return response
+
+
+def _answer(
+    request, hit: wire.Hit, site: PixelSite, mode: HitMode, origin: str | None, *, ip: str, origin_host: str
+) -> HttpResponse:
+    if hit.kind == wire.CONSENT:  # only asks a proxied answer for the cookie: nothing to count
+        return _status(204, origin)
+    counter = mode_key(site.id, mode)
+    refused = _refused_host(site, hit.host, origin_host)
     if refused is not None:
-        return _dropped(DropReason.DOMAIN, origin, status=403, site=site, host=refused)
-    if hit.automated or is_bot(request.META.get("HTTP_USER_AGENT", "")):
-        return _dropped(DropReason.AUTOMATED, origin, site=site)  # nothing stored
-    dropped = hit_ingest(site=site, hit=hit, ip=client_ip(request))
+        return _dropped(DropReason.DOMAIN, origin, status=403, site=site, host=refused, mode_counter=counter)
+    user_agent = request.META.get("HTTP_USER_AGENT", "")
+    if hit.automated or is_bot(user_agent):
+        return _dropped(DropReason.AUTOMATED, origin, site=site, mode_counter=counter)  # nothing stored
+    cookie = VisitorCookie.PROXY if mode == HitMode.PROXY and hit.persist else VisitorCookie.SCRIPT
+    arrival = Arrival(browser_family(user_agent), cookie)
+    dropped = hit_ingest(site=site, hit=hit, ip=ip, mode_key=counter, arrival=arrival)
     if dropped is not None:
         return _dropped(dropped, origin, status=429 if dropped == DropReason.RATE_LIMIT else 204, site=site)
     return _status(204, origin)

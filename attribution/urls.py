@@ -13,4 +13,9 @@ urlpatterns = [
     # Served before trackrev.workspaces' route of the same path (attribution's URLs are included
     # first): the workspace settings page plus the recompute that lookback changes need.
     path("settings/", views.WorkspaceSettingsView.as_view(), name="settings"),
+    path(
+        "integrations/pixel/proxy-secret/",
+        views.PixelProxySecretRotateView.as_view(),
+        name="pixel_proxy_secret_rotate",
+    ),
 ]

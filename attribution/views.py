@@ -5,9 +5,11 @@ Thin: a form for the filters, selectors for the numbers."""
 import csv
 from decimal import Decimal
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views import View
 
 from attribution.apis import EXPORT_CONTENT_TYPES, order_export_response
@@ -30,6 +32,7 @@ from trackrev.common.downloads import csv_attachment
 from trackrev.common.money import money_format
 from trackrev.workspaces.access import MemberRequiredMixin
 from trackrev.workspaces.models import AttributionModel
+from trackrev.workspaces.services import workspace_pixel_proxy_secret_rotate
 from trackrev.workspaces.views import SettingsView
 
 MODEL_LABELS = dict(AttributionModel.choices)
@@ -289,3 +292,17 @@ class WorkspaceSettingsView(SettingsView):
     change of lookback or time zone starts (workspace_update → attribution.workspace_settings_changed)."""
 
     template_name = "attribution/settings.html"
+
+
+class PixelProxySecretRotateView(MemberRequiredMixin, View):
+    """The Integrations page's "Rotate" of the first-party proxy secret (owners and admins)."""
+
+    manage_required = True
+
+    def post(self, request):
+        workspace_pixel_proxy_secret_rotate(workspace=self.workspace)
+        messages.success(
+            request,
+            "New proxy secret: put it in your proxy's X-TrackRev-Proxy header. Hits with the old one count as direct.",
+        )
+        return redirect(reverse("integrations:index") + "#pixel-proxy")

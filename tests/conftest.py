@@ -1,5 +1,5 @@
-"""Shared fixtures. PostgreSQL-only and browser tests skip locally when those are missing, and fail
-instead under CI (REQUIRE_POSTGRES=1, REQUIRE_BROWSER=1) so they can never silently not run."""
+"""Shared fixtures. PostgreSQL-only, browser and nginx tests skip locally when those are missing, and fail
+instead under CI (REQUIRE_POSTGRES=1, REQUIRE_BROWSER=1, REQUIRE_NGINX=1) so they can never silently not run."""
 
 import os
 import shutil
@@ -17,6 +17,7 @@ from trackrev.celery import app
 from trackrev.workspaces.services import api_key_create
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+NGINX = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -47,6 +48,16 @@ def redis_url(request):
             pytest.fail("CI must export CELERY_BROKER_URL=redis://… for the broker tests")
         pytest.skip("needs CELERY_BROKER_URL=redis://…")
     return settings.TEST_BROKER_URL
+
+
+@pytest.fixture
+def nginx_bin():
+    """Debian nginx, for the tests that run the proxy recipe (.ci/run installs it)."""
+    if NGINX is None:
+        if os.environ.get("REQUIRE_NGINX"):
+            pytest.fail("REQUIRE_NGINX=1 but nginx is not installed (apt-get install nginx-light)")
+        pytest.skip("Debian `nginx` is not installed")
+    return NGINX
 
 
 @pytest.fixture(autouse=True)

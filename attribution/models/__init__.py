@@ -11,10 +11,11 @@ from attribution.models.credits import (
     RecomputeStatus,
     VisitorSetDay,
 )
-from attribution.models.pixel import Identity, IdentitySource, Touch, Visitor
+from attribution.models.pixel import BrowserFamily, Identity, IdentitySource, Touch, Visitor, VisitorCookie
 
 __all__ = [
     "AttributionState",
+    "BrowserFamily",
     "ChannelRule",
     "Credit",
     "DailyRollup",
@@ -28,5 +29,6 @@ __all__ = [
     "RuleOperator",
     "Touch",
     "Visitor",
+    "VisitorCookie",
     "VisitorSetDay",
 ]

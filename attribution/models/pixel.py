@@ -13,15 +13,38 @@ VISITOR_ID_MAX = 64
 URL_MAX = 2048
 
 
+class BrowserFamily(models.TextChoices):
+    SAFARI = "safari", _("Safari and iOS browsers")  # the ones whose script-written cookies ITP caps
+    CHROME = "chrome", _("Chrome")
+    FIREFOX = "firefox", _("Firefox")
+    EDGE = "edge", _("Edge")
+    OTHER = "other", _("Other")
+
+
+class VisitorCookie(models.TextChoices):
+    """Who keeps the visitor id: the customer's first-party proxy (an HTTP Set-Cookie: its full life) or
+    p.js through document.cookie (Safari: 7 days, 24 hours after a click-id landing)."""
+
+    PROXY = "proxy", _("Through your proxy")
+    SCRIPT = "script", _("The script's own cookie")
+
+
 class Visitor(models.Model):
-    """One browser (a `trackrev_vid` cookie). Written once with INSERT … ON CONFLICT DO NOTHING."""
+    """One browser (a `trackrev_vid` cookie). Written once with INSERT … ON CONFLICT DO NOTHING.
+
+    How its first hit arrived (browser family, who keeps the cookie) rides on that one insert: the
+    honest numbers of proxy mode cost no write of their own, and count visitors, not hits. Blank for
+    visitors first seen before they were recorded, and for imported or demo ones."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     visitor_id = models.CharField(max_length=VISITOR_ID_MAX)
     created_at = models.DateTimeField()
+    browser = models.CharField(max_length=8, choices=BrowserFamily.choices, blank=True, default="")
+    cookie = models.CharField(max_length=8, choices=VisitorCookie.choices, blank=True, default="")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["workspace", "visitor_id"], name="visitor_unique_id")]
+        indexes = [models.Index(fields=["workspace", "created_at"], name="visitor_ws_created")]
 
     def __str__(self) -> str:
         return self.visitor_id

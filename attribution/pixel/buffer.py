@@ -25,9 +25,11 @@ BUFFER_KEY = "pixel:buffer"
 PROCESSING_KEY = "pixel:buffer:processing"
 LOCK_KEY = "pixel:flush-lock"
 
-# KEYS: rate, usage, buffer. ARGV: rate ttl, rate limit, usage ttl, usage quota (0: none), payload.
+# KEYS: rate, usage, buffer, mode (attribution/pixel/proxy.py: which way the hit came, counted even when
+# rate-limited). ARGV: rate ttl, rate limit, usage ttl, usage quota (0: none), payload, mode ttl.
 # Returns {rate count, usage total (-1 when rate-limited), 1 if buffered else 0}.
 _PAGE_VIEW = """
+if redis.call('INCR', KEYS[4]) == 1 then redis.call('EXPIRE', KEYS[4], ARGV[6]) end
 local rate = redis.call('INCR', KEYS[1])
 if rate == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 if rate > tonumber(ARGV[2]) then return {rate, -1, 0} end
@@ -92,7 +94,17 @@ def _keys(backend: RedisCache, *names: str) -> list[str]:
     return [backend.make_and_validate_key(name) for name in names]
 
 
-def hit_payload(*, workspace_id: int, visitor_id: str, url: str, referrer: str, session_start: bool, at: float) -> str:
+def hit_payload(
+    *,
+    workspace_id: int,
+    visitor_id: str,
+    url: str,
+    referrer: str,
+    session_start: bool,
+    at: float,
+    browser: str = "",
+    cookie: str = "",
+) -> str:
     return json.dumps(
         {
             "h": secrets.token_hex(16),
@@ -102,6 +114,8 @@ def hit_payload(*, workspace_id: int, visitor_id: str, url: str, referrer: str, 
             "r": referrer,
             "s": session_start,
             "t": at,
+            "b": browser,  # how the visitor arrived, kept on its row if this is its first hit
+            "c": cookie,
         },
         separators=(",", ":"),
     )
@@ -117,10 +131,12 @@ def page_view_count(
     usage_ttl: int,
     quota: int,
     payload: str,
+    mode_key: str,
+    mode_ttl: int,
 ) -> tuple[bool, int]:
     """(allowed by the rate limit, the month's events so far)."""
-    keys = _keys(backend, rate_key, usage_key, BUFFER_KEY)
-    args = [rate_ttl, rate_limit, usage_ttl, quota, payload]
+    keys = _keys(backend, rate_key, usage_key, BUFFER_KEY, mode_key)
+    args = [rate_ttl, rate_limit, usage_ttl, quota, payload, mode_ttl]
     _rate, usage, _buffered = _script(backend, "page_view")(keys=keys, args=args)
     return usage >= 0, usage
 

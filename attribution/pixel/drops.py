@@ -10,6 +10,7 @@ name the domain to add.
 """
 
 import datetime as dt
+from collections.abc import Sequence
 
 from django.core.cache import cache
 from django.db import models
@@ -48,10 +49,18 @@ def refused_host_key(workspace_id: int, hour: int) -> str:
     return f"pixel:dropped:{workspace_id}:host:{hour}"
 
 
-def hit_drop_record(*, workspace_id: int, reason: DropReason, host: str = "", now: dt.datetime | None = None) -> None:
+def hit_drop_record(
+    *,
+    workspace_id: int,
+    reason: DropReason,
+    host: str = "",
+    now: dt.datetime | None = None,
+    also: Sequence[tuple[str, int]] = (),
+) -> None:
     """Count one hit of the workspace that was not counted, and why; for a refused domain, the
-    first host of the hour is kept too (one more write per workspace and hour, not per hit)."""
+    first host of the hour is kept too (one more write per workspace and hour, not per hit).
+    `also`: more `(key, ttl)` counters to add to in the same round trip."""
     hour = drop_hour(now or timezone.now())
-    [count] = counters_incr([(drop_key(workspace_id, reason, hour), KEY_TTL)])
+    [count, *_] = counters_incr([(drop_key(workspace_id, reason, hour), KEY_TTL), *also])
     if host and count == 1:
         cache.set(refused_host_key(workspace_id, hour), host[:HOST_MAX], KEY_TTL)

@@ -2,6 +2,8 @@
  * <script async src="{BASE}/p.js" data-workspace="ws_…" data-cookie-domain=".yoursite.com"></script>
  * Optional: data-api="{BASE}" (default: this script's origin), data-consent="required", data-debug
  * (logs to the console whether each hit was counted, and if not why: the X-TrackRev-Dropped answer).
+ * Proxy mode: data-api on this site (https://yoursite.com/_tr, forwarded to {BASE}): the proxied answer
+ * sets trackrev_vid over HTTP, which Safari keeps; the script then never writes it (README, proxy mode).
  * Wire format: attribution/pixel/wire.py. */
 (function (w, d) {
   try {
@@ -16,6 +18,12 @@
     var base = attr('api');
     if (!base) { var a = d.createElement('a'); a.href = script.src; base = a.protocol + '//' + a.host; }
     var endpoint = base.replace(/\/+$/, '') + '/collect';
+    // Proxy mode: the endpoint is this page's origin, or a host of the same site under the cookie domain.
+    var to = d.createElement('a'); to.href = endpoint;
+    var site = '.' + domain.replace(/^\./, '');
+    var under = function (host) { return domain && ('.' + host).slice(-site.length) === site; };
+    var proxied = to.host === location.host || (under(to.hostname) && under(location.hostname));
+    var cookieDomain = domain;
     var VID = 'trackrev_vid', SES = 'trackrev_ses', LIFETIME = 400 * 86400, IDLE = 1800;
     var consented = attr('consent') !== 'required';
     var debug = script.hasAttribute('data-debug');
@@ -44,7 +52,9 @@
     var vid = readCookie(VID);
     if (!/^[A-Za-z0-9_-]{16,64}$/.test(vid)) vid = newId();
     var persist = function () { setCookie(VID, vid, LIFETIME); };  // refreshed to the longest lifetime on each load
-    if (consented) persist();
+    // A proxied hit whose answer did not set the cookie (a wrong proxy secret, an http page): keep it as without a proxy.
+    var kept = function () { if (consented && readCookie(VID) !== vid) persist(); };
+    if (consented && !proxied) persist();
 
     var sessionStart = function () {
       var now = Date.now(), start = now - lastHit > IDLE * 1000;
@@ -55,8 +65,15 @@
     var send = function (hit) {
       hit.w = ws; hit.v = vid;
       if (navigator.webdriver) hit.a = true;
+      if (proxied) { if (consented) hit.p = 1; if (cookieDomain) hit.c = cookieDomain; }
       var body = JSON.stringify(hit);
       // A string body is sent as text/plain: a CORS-simple request, no preflight.
+      if (proxied) {
+        // With credentials, or the browser ignores the answer's Set-Cookie; by fetch, to see when it is in.
+        var sent = fetch(endpoint, { method: 'POST', body: body, keepalive: true, credentials: 'include', mode: debug ? 'cors' : 'no-cors' });
+        sent.then(kept, kept);
+        return debug && report(hit, sent);
+      }
       if (debug) return report(hit, fetch(endpoint, { method: 'POST', body: body, keepalive: true, credentials: 'omit' }));
       try { if (navigator.sendBeacon && navigator.sendBeacon(endpoint, body)) return; } catch (e) { /* fall back */ }
       try { fetch(endpoint, { method: 'POST', body: body, keepalive: true, credentials: 'omit', mode: 'no-cors' }); } catch (e) { /* give up */ }
@@ -88,7 +105,7 @@
     };
     var consent = function (granted) {
       consented = granted !== false;
-      if (consented) { persist(); setCookie(SES, '1', IDLE); } else { setCookie(VID, '', 0); setCookie(SES, '', 0); }
+      if (consented) { if (proxied) send({ k: 'cs', u: location.href }); else persist(); setCookie(SES, '1', IDLE); } else { setCookie(VID, '', 0); setCookie(SES, '', 0); }
     };
     var guard = function (fn) {
       return function () { try { return fn.apply(null, arguments); } catch (e) { /* never break the page */ } };

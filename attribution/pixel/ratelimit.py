@@ -2,6 +2,7 @@
 process counts against the same limit."""
 
 import time
+from collections.abc import Sequence
 
 from django.conf import settings
 
@@ -15,6 +16,7 @@ def rate_key(*, workspace_id: int, ip: str) -> str:
     return f"pixel:rl:{workspace_id}:{ip}:{int(time.time()) // WINDOW_SECONDS}"
 
 
-def rate_limited(*, workspace_id: int, ip: str) -> bool:
-    [count] = counters_incr([(rate_key(workspace_id=workspace_id, ip=ip), KEY_TTL)])
+def rate_limited(*, workspace_id: int, ip: str, also: Sequence[tuple[str, int]] = ()) -> bool:
+    """Count the hit against the limit; `also`: more `(key, ttl)` counters to add to in the same round trip."""
+    [count, *_] = counters_incr([(rate_key(workspace_id=workspace_id, ip=ip), KEY_TTL), *also])
     return count > settings.PIXEL_RATE_LIMIT_PER_MINUTE

@@ -4,12 +4,14 @@ A hit is one JSON object, sent as `text/plain` so the browser makes a CORS-simpl
 
     {"w": "ws_…",            workspace public id
      "v": "k3J…",            visitor id (the `trackrev_vid` cookie, or the in-memory id before consent)
-     "k": "pv" | "id",       page view, or identify
+     "k": "pv" | "id" | "cs", page view, identify, or consent (proxy mode: asks only for the cookie)
      "u": "https://…",       page URL (UTMs, click ids and via/ref are read from its query)
      "r": "https://…",       referrer: document.referrer on load, the previous URL on SPA navigations
      "s": true,              first hit after 30 minutes idle (tracked by p.js)
      "e": "a@b.c",           identify only: the email (hashed on arrival, never stored)
-     "a": true}              the browser reports automation (navigator.webdriver)
+     "a": true,              the browser reports automation (navigator.webdriver)
+     "p": 1,                 proxy mode, consent given: a proxied answer sets the `trackrev_vid` cookie
+     "c": ".yoursite.com"}   proxy mode: the snippet's data-cookie-domain, the cookie's Domain
 """
 
 import re
@@ -21,8 +23,15 @@ from trackrev.common.strict_json import JsonInvalid, json_loads_strict
 MAX_BODY = 8 * 1024
 PAGE_VIEW = "pv"
 IDENTIFY = "id"
+CONSENT = "cs"
+# Matched whole (fullmatch): `$` would let a trailing newline through, and the visitor id may end up in
+# a Set-Cookie header (proxy mode).
 VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 WORKSPACE_ID = re.compile(r"^ws_[a-z0-9_]{1,29}$")
+# A cookie domain: dot-separated host labels, an optional leading dot. Nothing else reaches a header.
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+COOKIE_DOMAIN = re.compile(rf"\.?(?:{_LABEL}\.)*{_LABEL}")
+DOMAIN_MAX = 253
 URL_MAX = 2048
 EMAIL_MAX = 254
 
@@ -42,6 +51,8 @@ class Hit:
     session_start: bool = False
     email: str = ""
     automated: bool = False
+    persist: bool = False
+    cookie_domain: str = ""
 
 
 def _str(data: dict, key: str, *, required: bool = False, limit: int = URL_MAX) -> str:
@@ -83,12 +94,15 @@ def parse(body: bytes) -> Hit:
     kind = _str(data, "k", required=True, limit=2)
     url = _str(data, "u", required=True)
     referrer = _str(data, "r")
-    if not WORKSPACE_ID.match(workspace):
+    if not WORKSPACE_ID.fullmatch(workspace):
         raise WireError("'w' is not a workspace id")
-    if not VISITOR_ID.match(visitor_id):
+    if not VISITOR_ID.fullmatch(visitor_id):
         raise WireError("'v' is not a visitor id")
-    if kind not in (PAGE_VIEW, IDENTIFY):
-        raise WireError("'k' must be 'pv' or 'id'")
+    if kind not in (PAGE_VIEW, IDENTIFY, CONSENT):
+        raise WireError("'k' must be 'pv', 'id' or 'cs'")
+    cookie_domain = _str(data, "c", limit=DOMAIN_MAX + 1).lower()
+    if cookie_domain and not COOKIE_DOMAIN.fullmatch(cookie_domain):
+        raise WireError("'c' is not a domain")
     host = _http_host(url, "u")
     if referrer:
         try:
@@ -108,4 +122,6 @@ def parse(body: bytes) -> Hit:
         session_start=_bool(data, "s"),
         email=email if kind == IDENTIFY else "",
         automated=_bool(data, "a"),
+        persist=_bool(data, "p"),
+        cookie_domain=cookie_domain,
     )

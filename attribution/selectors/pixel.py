@@ -1,7 +1,8 @@
 """Reads of the pixel: a workspace's pixel configuration for the hot path, cached in the process,
-and the hits it did not count lately, for the Integrations page.
+and for the Integrations page the hits it did not count lately, which way recent hits came (through
+the first-party proxy or direct) and who keeps the cookie of the month's new visitors.
 
-A hit needs the workspace's id, plan, allowed domains and compiled channel rules; those are read
+A hit needs the workspace's id, plan, allowed domains, compiled channel rules and proxy secret; those are read
 once per process and kept for SITE_TTL seconds. A change of channel rules makes its process forget
 the workspace's copy at once; a change of the workspace itself (a plan bought or canceled, domains)
 reaches this process at once when it made it, and every other one within VERSION_CHECK_EVERY
@@ -16,13 +17,15 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from attribution.channels import CompiledRule, compile_rules
 from attribution.channels.hosts import in_domains
-from attribution.models import ChannelRule
+from attribution.models import BrowserFamily, ChannelRule, Visitor, VisitorCookie
 from attribution.pixel.drops import BUCKETS, COUNTED, DropReason, drop_hour, drop_key, refused_host_key
+from attribution.pixel.proxy import HitMode, mode_key
 from trackrev.workspaces.config_version import workspace_config_local_version, workspace_config_shared_version
 from trackrev.workspaces.models import Workspace
 
@@ -41,6 +44,9 @@ class PixelSite:
     # `code → partner name` for `via`/`ref` landings (settings.PARTNER_RESOLVER), remembered per code for
     # the life of this configuration: a flush batch or a reclassify run asks once per code, not per touch.
     partner_name: Callable[[str], str | None] | None = None
+    # X-TrackRev-Proxy of the workspace's first-party proxy (attribution/pixel/proxy.py): cached here, so
+    # telling a proxied hit from a direct one costs no query.
+    proxy_secret: str = ""
 
     def allows(self, host: str) -> bool:
         """Hits from any host when no domain is set, else from the domains and their subdomains."""
@@ -94,7 +100,13 @@ def pixel_site_load(*, workspace: Workspace) -> PixelSite:
     rules = ChannelRule.objects.filter(workspace=workspace).order_by("position", "id")
     domains = tuple(d for d in (normalize_domain(str(x)) for x in workspace.allowed_domains or ()) if d)
     return PixelSite(
-        workspace.pk, workspace.public_id, workspace.plan, domains, compile_rules(rules), partner_lookup(workspace.pk)
+        workspace.pk,
+        workspace.public_id,
+        workspace.plan,
+        domains,
+        compile_rules(rules),
+        partner_lookup(workspace.pk),
+        workspace.pixel_proxy_secret,
     )
 
 
@@ -153,3 +165,77 @@ def pixel_drops_recent(*, workspace_id: int, now: dt.datetime | None = None) -> 
         counts[reason] += found.get(key, 0)
     rows = tuple(DropCount(reason, count) for reason, count in counts.items() if count)
     return PixelDrops(rows=rows, refused_host=next((found[key] for key in hosts if key in found), ""))
+
+
+@dataclass(frozen=True, slots=True)
+class HitModes:
+    """Hits of the last 24 hours by the way they came (attribution/pixel/proxy.py)."""
+
+    proxy: int
+    direct: int
+    wrong_secret: int
+
+    @property
+    def total(self) -> int:
+        return self.proxy + self.direct + self.wrong_secret
+
+
+def pixel_modes_recent(*, workspace_id: int, now: dt.datetime | None = None) -> HitModes:
+    """One read of the cache: each mode's hourly buckets of the last 24 hours."""
+    hour = drop_hour(now or timezone.now())
+    keys = {mode_key(workspace_id, mode, h): mode for mode in HitMode for h in range(hour, hour - BUCKETS, -1)}
+    counts = dict.fromkeys(HitMode, 0)
+    for key, count in cache.get_many(list(keys)).items():
+        counts[keys[key]] += count
+    return HitModes(counts[HitMode.PROXY], counts[HitMode.DIRECT], counts[HitMode.WRONG_SECRET])
+
+
+COOKIE_WINDOW_DAYS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class CookieRow:
+    browser: BrowserFamily
+    proxy: int
+    script: int
+
+
+@dataclass(frozen=True, slots=True)
+class VisitorCookies:
+    """New visitors of the last 30 days per browser family, by who keeps their visitor id: the
+    first-party proxy's Set-Cookie, or the script's own cookie (capped by Safari's ITP)."""
+
+    rows: tuple[CookieRow, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(row.proxy + row.script for row in self.rows)
+
+    @property
+    def at_risk(self) -> int:
+        """Safari and iOS visitors whose id lives in a cookie the script wrote."""
+        return sum(row.script for row in self.rows if row.browser == BrowserFamily.SAFARI)
+
+    @property
+    def at_risk_percent(self) -> int:
+        return round(self.at_risk * 100 / self.total) if self.total else 0
+
+
+def visitor_cookies_recent(*, workspace_id: int, now: dt.datetime | None = None) -> VisitorCookies:
+    """One grouped count over the workspace's visitors first seen in the window (visitors recorded
+    before the browser and cookie were, and imported ones, have neither and are left out)."""
+    since = (now or timezone.now()) - dt.timedelta(days=COOKIE_WINDOW_DAYS)
+    counts = {
+        (browser, cookie): n
+        for browser, cookie, n in Visitor.objects.filter(workspace_id=workspace_id, created_at__gte=since)
+        .exclude(browser="")
+        .exclude(cookie="")
+        .values_list("browser", "cookie")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
+    rows = (
+        CookieRow(family, counts.get((family, VisitorCookie.PROXY), 0), counts.get((family, VisitorCookie.SCRIPT), 0))
+        for family in BrowserFamily
+    )
+    return VisitorCookies(rows=tuple(row for row in rows if row.proxy or row.script))

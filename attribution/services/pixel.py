@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from attribution.channels import Landing, classify
 from attribution.channels.hosts import host_of
-from attribution.models import Identity, IdentitySource, Touch, Visitor
+from attribution.models import BrowserFamily, Identity, IdentitySource, Touch, Visitor, VisitorCookie
 from attribution.pixel.buffer import (
     buffer_ack,
     buffer_claim,
@@ -35,6 +35,7 @@ from attribution.pixel.buffer import (
     redis_cache,
 )
 from attribution.pixel.drops import DropReason
+from attribution.pixel.proxy import MODE_KEY_TTL
 from attribution.pixel.ratelimit import KEY_TTL as RATE_KEY_TTL
 from attribution.pixel.ratelimit import rate_key, rate_limited
 from attribution.pixel.wire import IDENTIFY, Hit
@@ -55,6 +56,24 @@ logger = logging.getLogger(__name__)
 FLUSH_BATCH = 1000
 # Renewed with every batch, so it only has to outlast one; a dead flusher's batch waits this long.
 FLUSH_LOCK_TTL_MS = 60_000
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """How a hit came: its browser family and who keeps its visitor's cookie (BrowserFamily,
+    VisitorCookie); stored on the visitor's row by its first touch. Blank: not known (imports, demo)."""
+
+    browser: str = ""
+    cookie: str = ""
+
+    @classmethod
+    def of(cls, browser: object, cookie: object) -> "Arrival":
+        """From values read back (the Redis buffer): anything unknown is blank."""
+        return cls(browser if browser in BrowserFamily.values else "", cookie if cookie in VisitorCookie.values else "")
+
+
+UNKNOWN_ARRIVAL = Arrival()
+Arrivals = dict[tuple[int, str], Arrival]  # (workspace id, visitor id) → how its hit came
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,12 +130,22 @@ def touch_build(*, site: PixelSite, visitor_id: str, landing: Landing, occurred_
     )
 
 
-def _append(touches: list[Touch], *, ignore_conflicts: bool = False) -> None:
+def _append(touches: list[Touch], *, arrivals: Arrivals | None = None, ignore_conflicts: bool = False) -> None:
     first_seen: dict[tuple[int, str], dt.datetime] = {}
     for touch in touches:
         key = (touch.workspace_id, touch.visitor_id)
         first_seen[key] = min(first_seen.get(key, touch.occurred_at), touch.occurred_at)
-    visitors = [Visitor(workspace_id=ws, visitor_id=v, created_at=at) for (ws, v), at in first_seen.items()]
+    arrivals = arrivals or {}
+    visitors = [
+        Visitor(
+            workspace_id=ws,
+            visitor_id=v,
+            created_at=at,
+            browser=arrivals.get((ws, v), UNKNOWN_ARRIVAL).browser,
+            cookie=arrivals.get((ws, v), UNKNOWN_ARRIVAL).cookie,
+        )
+        for (ws, v), at in first_seen.items()
+    ]
     with transaction.atomic():
         Visitor.objects.bulk_create(visitors, ignore_conflicts=True)
         Touch.objects.bulk_create(touches, ignore_conflicts=ignore_conflicts)
@@ -130,22 +159,23 @@ def _append_one_sql() -> tuple[str, tuple]:
     columns, params = ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
     # Identifiers come from the models; every value is a parameter.
     sql = (
-        f"WITH visitor AS (INSERT INTO {visitors} (workspace_id, visitor_id, created_at) VALUES (%s, %s, %s) "  # noqa: S608
-        f"ON CONFLICT DO NOTHING) INSERT INTO {touches} ({columns}) VALUES ({params})"
+        f"WITH visitor AS (INSERT INTO {visitors} (workspace_id, visitor_id, created_at, browser, cookie) "  # noqa: S608
+        f"VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING) INSERT INTO {touches} ({columns}) VALUES ({params})"
     )
     return sql, fields
 
 
-def _append_one(touch: Touch) -> None:
+def _append_one(touch: Touch, arrival: Arrival) -> None:
     """The hot path's only write. On PostgreSQL one statement (visitor insert-if-new + touch append)
     in autocommit: one round trip, one commit."""
     if connection.vendor != "postgresql" or not connection.get_autocommit():
-        _append([touch])
+        _append([touch], arrivals={(touch.workspace_id, touch.visitor_id): arrival})
         return
     sql, fields = _append_one_sql()
     values = [f.get_db_prep_save(getattr(touch, f.attname), connection) for f in fields]
+    visitor = [touch.workspace_id, touch.visitor_id, touch.occurred_at, arrival.browser, arrival.cookie]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [touch.workspace_id, touch.visitor_id, touch.occurred_at, *values])
+        cursor.execute(sql, [*visitor, *values])
 
 
 def touches_record(*, workspace: Workspace, hits: Iterable[LandingHit], batch_size: int = 1000) -> int:
@@ -219,23 +249,35 @@ def _maybe_landing(hit: Hit) -> bool:
     return bool(hit.referrer) and host_of(hit.referrer) != host_of(hit.url)
 
 
-def hit_ingest(*, site: PixelSite, hit: Hit, ip: str, now: dt.datetime | None = None) -> DropReason | None:
+def hit_ingest(
+    *,
+    site: PixelSite,
+    hit: Hit,
+    ip: str,
+    mode_key: str,
+    arrival: Arrival = UNKNOWN_ARRIVAL,
+    now: dt.datetime | None = None,
+) -> DropReason | None:
     """Record a validated hit from a real browser; returns why it was not counted (over the rate
     limit, or past the plan's quota), None when it was. Identities are bound; page views are
     counted and, when they are landings within the plan's quota, recorded as touches (through the
-    Redis buffer when the cache is Redis)."""
+    Redis buffer when the cache is Redis). `mode_key`: the counter of the way the hit came
+    (attribution/pixel/proxy.py), added to in the round trip of the rate limit."""
     now = now or timezone.now()
     if hit.kind == IDENTIFY:
-        if rate_limited(workspace_id=site.id, ip=ip):
+        if rate_limited(workspace_id=site.id, ip=ip, also=[(mode_key, MODE_KEY_TTL)]):
             return DropReason.RATE_LIMIT
         identity_bind(workspace_id=site.id, visitor_id=hit.visitor_id, email=hit.email, now=now)
         return None
-    return _page_view_ingest()(site=site, hit=hit, ip=ip, now=now)
+    return _page_view_ingest()(site=site, hit=hit, ip=ip, mode_key=mode_key, arrival=arrival, now=now)
 
 
-def _page_view_buffer(*, site: PixelSite, hit: Hit, ip: str, now: dt.datetime) -> DropReason | None:
-    """One round trip: rate limit, usage and, for a possible landing, the buffer (see buffer.py).
-    The script's answer also says whether the quota dropped the hit (the month's events past it)."""
+def _page_view_buffer(
+    *, site: PixelSite, hit: Hit, ip: str, mode_key: str, arrival: Arrival, now: dt.datetime
+) -> DropReason | None:
+    """One round trip: the mode counter, rate limit, usage and, for a possible landing, the buffer
+    (see buffer.py). The script's answer also says whether the quota dropped the hit (the month's
+    events past it)."""
     backend = caches["default"]  # looked up per hit: Django keeps a cache object per thread
     payload = (
         hit_payload(
@@ -245,6 +287,8 @@ def _page_view_buffer(*, site: PixelSite, hit: Hit, ip: str, now: dt.datetime) -
             referrer=hit.referrer,
             session_start=hit.session_start,
             at=now.timestamp(),
+            browser=arrival.browser,
+            cookie=arrival.cookie,
         )
         if _maybe_landing(hit)
         else ""
@@ -259,6 +303,8 @@ def _page_view_buffer(*, site: PixelSite, hit: Hit, ip: str, now: dt.datetime) -
         usage_ttl=COUNTER_TTL,
         quota=quota,
         payload=payload,
+        mode_key=mode_key,
+        mode_ttl=MODE_KEY_TTL,
     )
     if not allowed:
         return DropReason.RATE_LIMIT
@@ -267,9 +313,11 @@ def _page_view_buffer(*, site: PixelSite, hit: Hit, ip: str, now: dt.datetime) -
     return DropReason.QUOTA if quota and total > quota else None
 
 
-def _page_view_append(*, site: PixelSite, hit: Hit, ip: str, now: dt.datetime) -> DropReason | None:
+def _page_view_append(
+    *, site: PixelSite, hit: Hit, ip: str, mode_key: str, arrival: Arrival, now: dt.datetime
+) -> DropReason | None:
     """Without Redis: count through the cache API, classify now, insert the touch."""
-    if rate_limited(workspace_id=site.id, ip=ip):
+    if rate_limited(workspace_id=site.id, ip=ip, also=[(mode_key, MODE_KEY_TTL)]):
         return DropReason.RATE_LIMIT
     events = usage_event_record(workspace_id=site.id, now=now)
     if quota_exceeded(plan=site.plan, events=events):
@@ -279,7 +327,7 @@ def _page_view_append(*, site: PixelSite, hit: Hit, ip: str, now: dt.datetime) -
     landing = Landing.from_url(hit.url, referrer=hit.referrer, session_start=hit.session_start)
     touch = touch_build(site=site, visitor_id=hit.visitor_id, landing=landing, occurred_at=now)
     if touch is not None:
-        _append_one(touch)
+        _append_one(touch, arrival)
     return None
 
 
@@ -294,15 +342,16 @@ def _page_view_ingest_reset(*, setting: str, **kwargs) -> None:
         _page_view_ingest.cache_clear()
 
 
-def _buffered_touches(items: list[bytes]) -> list[Touch]:
+def _buffered_touches(items: list[bytes]) -> tuple[list[Touch], Arrivals]:
     sites: dict[int, PixelSite | None] = {}
-    touches = []
+    touches, arrivals = [], {}
     for raw in items:
         try:
             data = json.loads(raw)
             workspace_id, hit_id = int(data["ws"]), str(data["h"])
             landing = Landing.from_url(str(data["u"]), referrer=str(data["r"]), session_start=bool(data["s"]))
             visitor_id, occurred_at = str(data["v"]), dt.datetime.fromtimestamp(float(data["t"]), dt.UTC)
+            arrival = Arrival.of(data.get("b"), data.get("c"))  # hits buffered before these were: blank
         except (ValueError, KeyError, TypeError):
             logger.warning("skipping a malformed buffered hit")
             continue
@@ -314,7 +363,8 @@ def _buffered_touches(items: list[bytes]) -> list[Touch]:
         if touch:
             touch.hit_id = hit_id
             touches.append(touch)
-    return touches
+            arrivals.setdefault((workspace_id, visitor_id), arrival)  # the visitor's earliest hit of the batch
+    return touches, arrivals
 
 
 def touches_flush(
@@ -336,9 +386,9 @@ def touches_flush(
             items = buffer_claim(backend, token=token, count=batch_size, ttl_ms=lock_ttl_ms)
             if not items:  # the buffer is empty, or the lock expired while this flusher stalled
                 break
-            touches = _buffered_touches(items)
+            touches, arrivals = _buffered_touches(items)
             if touches:
-                _append(touches, ignore_conflicts=True)
+                _append(touches, arrivals=arrivals, ignore_conflicts=True)
             stored += len(touches)
             if not buffer_ack(backend, token=token):  # the lock's new holder replays this batch
                 break

@@ -61,6 +61,9 @@ class WorkspaceListApiView(WorkspaceApiView):
 class WorkspaceGetApi(WorkspaceApiView):
     class OutputSerializer(serializers.ModelSerializer):
         id = serializers.CharField(source="public_id")
+        pixel_proxy_secret = serializers.CharField(
+            read_only=True, help_text="The X-TrackRev-Proxy value of a first-party proxy (README, proxy mode)."
+        )
 
         class Meta:
             model = Workspace
@@ -73,6 +76,7 @@ class WorkspaceGetApi(WorkspaceApiView):
                 "allowed_domains",
                 "attribution_model",
                 "lookback_days",
+                "pixel_proxy_secret",
                 "created_at",
             ]
 

@@ -67,6 +67,12 @@ def _workspace_public_id() -> str:
     return public_id("ws_")
 
 
+def pixel_proxy_secret_new() -> str:
+    """The shared secret a customer's first-party proxy sends as `X-TrackRev-Proxy` (README, "First-party
+    proxy mode"): part of their proxy's config, shown to members; not an API credential."""
+    return public_id("tps_", 32)
+
+
 class Workspace(models.Model):
     """The tenant: every domain row belongs to one."""
 
@@ -84,6 +90,12 @@ class Workspace(models.Model):
         max_length=20, choices=AttributionModel.choices, default=AttributionModel.LAST_TOUCH
     )
     lookback_days = models.PositiveSmallIntegerField(choices=LookbackDays.choices, default=LookbackDays.MONTH)
+    pixel_proxy_secret = models.CharField(
+        max_length=40,
+        default=pixel_proxy_secret_new,
+        editable=False,
+        help_text=_("Sent by the customer's proxy as X-TrackRev-Proxy: its forwarded client IP and host are trusted."),
+    )
     # TrackRev's own billing of this workspace (trackrev/workspaces/billing/): who pays for Pro.
     billing_customer_id = models.CharField(max_length=255, blank=True, default="")
     billing_subscription_id = models.CharField(max_length=255, blank=True, default="")

@@ -18,7 +18,7 @@ from django.utils.http import urlsafe_base64_encode
 from trackrev.common.errors import ApplicationError
 from trackrev.outbox.services import notifications_enqueue
 from trackrev.workspaces.config_version import workspace_config_changed
-from trackrev.workspaces.models import ApiKey, Membership, Plan, Role, User, Workspace
+from trackrev.workspaces.models import ApiKey, Membership, Plan, Role, User, Workspace, pixel_proxy_secret_new
 
 API_KEY_PREFIX = "trk_"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -77,6 +77,17 @@ def workspace_update(*, workspace: Workspace, data: dict) -> Workspace:
         locked.save(update_fields=changed)
         notifications_enqueue(tasks=settings.WORKSPACE_CONSUMERS, subject_ids=[locked.pk])
         transaction.on_commit(workspace_config_changed)
+    return locked
+
+
+@transaction.atomic
+def workspace_pixel_proxy_secret_rotate(*, workspace: Workspace) -> Workspace:
+    """A new proxy secret: from the commit on, hits carrying the old one are direct hits (the pixel's
+    cached configuration drops it at once in this process, within a second in the others)."""
+    locked = Workspace.objects.select_for_update().get(pk=workspace.pk)
+    locked.pixel_proxy_secret = pixel_proxy_secret_new()
+    locked.save(update_fields=["pixel_proxy_secret"])
+    transaction.on_commit(workspace_config_changed)
     return locked
 
 
