@@ -171,7 +171,8 @@ class VisitorSetDayAdmin(DerivedAdmin):
 
 @admin.register(Visitor)
 class VisitorAdmin(DerivedAdmin):
-    list_display = ["visitor_id", "workspace", "created_at"]
+    list_display = ["visitor_id", "workspace", "created_at", "browser", "cookie"]
+    list_filter = ["browser", "cookie"]
     search_fields = ["visitor_id", "workspace__public_id"]
     list_select_related = ["workspace"]
     show_full_result_count = False

@@ -79,14 +79,11 @@ def _dropped(
     return response
 
 
-def _refused_host(site: PixelSite, host: str, origin_host: str) -> str | None:
-    """The page's host, or the host the request came from (its Origin, or the host the workspace's
-    proxy forwarded), that the workspace does not allow; None when both are allowed."""
-    if not site.allows(host):
-        return host
-    if origin_host and not site.allows(origin_host):
-        return origin_host
-    return None
+def _refused_host(site: PixelSite, *hosts: str) -> str | None:
+    """The first of the hosts the hit names or came from (its page, the request's Origin, the host
+    the workspace's proxy forwarded) that the workspace does not allow; None when all are allowed
+    ('' is no host)."""
+    return next((host for host in hosts if host and not site.allows(host)), None)
 
 
 def client_ip(request) -> str:
@@ -128,17 +125,11 @@ def collect(request):
         return _dropped(DropReason.UNKNOWN_WORKSPACE, origin, status=404)
     mode = hit_mode(request.META, site.proxy_secret)
     if mode != HitMode.PROXY:  # forwarded headers, if any, are the client's word: ignored
-        return _answer(request, hit, site, mode, origin, ip=client_ip(request), origin_host=host_of(origin or ""))
+        return _answer(request, hit, site, mode, origin, ip=client_ip(request))
     forwarded = proxy_forwarded(request.META, own_hops=settings.TRUSTED_PROXY_COUNT)
-    response = _answer(
-        request,
-        hit,
-        site,
-        mode,
-        origin,
-        ip=forwarded.ip or client_ip(request),  # no usable address: the proxy's own counts
-        origin_host=forwarded.host or host_of(origin or ""),
-    )
+    # The page's Origin is still checked: another site's page posting to the customer's proxy is refused.
+    ip = forwarded.ip or client_ip(request)  # no usable address: the proxy's own counts
+    response = _answer(request, hit, site, mode, origin, ip=ip, forwarded_host=forwarded.host)
     visitor_cookie_set(response, hit=hit, host=forwarded.host)
     # p.js sends proxied hits with credentials (so the browser keeps the cookie); a page on a sibling
     # host of the site reads the answer under data-debug only if it may.
@@ -147,12 +138,12 @@ def collect(request):
 
 
 def _answer(
-    request, hit: wire.Hit, site: PixelSite, mode: HitMode, origin: str | None, *, ip: str, origin_host: str
+    request, hit: wire.Hit, site: PixelSite, mode: HitMode, origin: str | None, *, ip: str, forwarded_host: str = ""
 ) -> HttpResponse:
     if hit.kind == wire.CONSENT:  # only asks a proxied answer for the cookie: nothing to count
         return _status(204, origin)
     counter = mode_key(site.id, mode)
-    refused = _refused_host(site, hit.host, origin_host)
+    refused = _refused_host(site, hit.host, host_of(origin or ""), forwarded_host)
     if refused is not None:
         return _dropped(DropReason.DOMAIN, origin, status=403, site=site, host=refused, mode_counter=counter)
     user_agent = request.META.get("HTTP_USER_AGENT", "")

@@ -52,7 +52,7 @@
     var vid = readCookie(VID);
     if (!/^[A-Za-z0-9_-]{16,64}$/.test(vid)) vid = newId();
     var persist = function () { setCookie(VID, vid, LIFETIME); };  // refreshed to the longest lifetime on each load
-    // A proxied hit whose answer did not set the cookie (a wrong proxy secret, an http page): keep it as without a proxy.
+    // A proxied answer that set no cookie (wrong proxy secret, http page): keep the id as without a proxy.
     var kept = function () { if (consented && readCookie(VID) !== vid) persist(); };
     if (consented && !proxied) persist();
 
