@@ -14,7 +14,7 @@ urlpatterns = [
     # first): the workspace settings page plus the recompute that lookback changes need.
     path("settings/", views.WorkspaceSettingsView.as_view(), name="settings"),
     path(
-        "integrations/pixel/proxy-secret/",
+        "pixel/proxy-secret/",
         views.PixelProxySecretRotateView.as_view(),
         name="pixel_proxy_secret_rotate",
     ),

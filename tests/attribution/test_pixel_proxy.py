@@ -350,7 +350,7 @@ def test_members_see_the_secret_and_owners_rotate_it(owner_client, workspace, dj
     client = Client()  # a visitor's browser, through the proxy
     assert proxied(client, site_hit(workspace), secret=old).cookies  # warms the pixel's cached configuration
     with django_capture_on_commit_callbacks(execute=True):  # the commit tells the pixel's cache
-        response = owner_client.post("/app/integrations/pixel/proxy-secret/")
+        response = owner_client.post("/app/pixel/proxy-secret/")
     assert response.status_code == 302 and response["Location"] == "/app/integrations/#pixel-proxy"
     workspace.refresh_from_db()
     assert workspace.pixel_proxy_secret not in (old, "") and workspace.pixel_proxy_secret.startswith("tps_")
@@ -364,5 +364,5 @@ def test_viewers_see_the_secret_but_cannot_rotate_it(client, workspace):
     client.force_login(viewer)
     page = client.get("/app/integrations/").content.decode()
     assert workspace.pixel_proxy_secret in page and ">Rotate</button>" not in page
-    assert client.post("/app/integrations/pixel/proxy-secret/").status_code == 403
+    assert client.post("/app/pixel/proxy-secret/").status_code == 403
     assert Workspace.objects.get(pk=workspace.pk).pixel_proxy_secret == workspace.pixel_proxy_secret
