@@ -49,7 +49,12 @@ lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# The benchmarks drive HTTP with wrk (Debian's package): installed here when missing, as .ci/run installs
+# Chromium; without root or apt, the message says what to install.
 bench: $(VENV)/.dev
+	@command -v wrk >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || \
+		{ echo "make bench needs wrk (Debian/Ubuntu: apt-get install wrk; macOS: brew install wrk)"; exit 1; }
 	$(PY) -m tests.benchmarks $(BENCH)
 
 clean:
