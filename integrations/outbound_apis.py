@@ -65,13 +65,15 @@ class EndpointListCreateApi(WorkspaceListApiView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class EndpointDetailApi(WorkspaceApiView):
+class _EndpointApi(WorkspaceApiView):
     def endpoint(self, endpoint_id: str) -> WebhookEndpoint:
         endpoint = webhook_endpoint_get(workspace=self.workspace, public_id=endpoint_id)
         if endpoint is None:
             raise NotFound()
         return endpoint
 
+
+class EndpointDetailApi(_EndpointApi):
     @extend_schema(responses=EndpointOutputSerializer, summary="One endpoint")
     def get(self, request, endpoint_id: str):
         return Response(EndpointOutputSerializer(self.endpoint(endpoint_id)).data)
@@ -82,7 +84,7 @@ class EndpointDetailApi(WorkspaceApiView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class EndpointSecretRotateApi(EndpointDetailApi):
+class EndpointSecretRotateApi(_EndpointApi):
     @extend_schema(
         request=None,
         responses={200: SecretSerializer, 404: OpenApiResponse(ErrorSerializer)},

@@ -162,3 +162,10 @@ def test_keys_of_another_workspace_list_only_their_own(client, public_name):
     key = api_key_create(workspace=second, name="other").raw_key
     answer = client.get(URL, HTTP_AUTHORIZATION=f"Bearer {key}")
     assert answer.json()["count"] == 0
+
+
+def test_rotate_secret_answers_only_post(api_client, public_name):
+    created = create(api_client, public_name).json()
+    for method in (api_client.get, api_client.delete):
+        assert method(f"{URL}{created['id']}/rotate-secret/").status_code == 405
+    assert WebhookEndpoint.objects.count() == 1
