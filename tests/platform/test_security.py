@@ -10,12 +10,13 @@ import time_machine
 from django.core.cache import cache
 from django.test import Client
 
+from attribution.models import Identity
 from attribution.selectors.pixel import pixel_site_forget
 from integrations import dispatch
 from integrations.models import OutboundEvent
 from integrations.services.outbound_webhooks import SEND_TASK
 from integrations.services.webhooks import webhook_connection_forget
-from tests.attribution.pixel_helpers import hit
+from tests.attribution.pixel_helpers import CHROME_UA, hit
 from tests.factories.affiliates import PartnerAccountFactory, PartnerFactory, ProgramFactory
 from tests.factories.integrations import POLAR_SECRET, POLAR_TOKEN
 from tests.factories.workspaces import MembershipFactory, UserFactory
@@ -217,13 +218,15 @@ def test_no_secret_token_or_email_reaches_a_log_record_an_error_page_or_a_sale_e
     # A pixel identify of the customer's email, through the workspace's proxy, and one with a forged secret.
     identify = json.dumps(hit(workspace, k="id", e=customer_email))
     proxy = {
+        "HTTP_USER_AGENT": CHROME_UA,
         "REMOTE_ADDR": "10.0.0.5",
         "HTTP_X_FORWARDED_FOR": "198.51.100.20",
         "HTTP_X_FORWARDED_HOST": "shop.example",
     }
     for secret in (workspace.pixel_proxy_secret, workspace.pixel_proxy_secret[::-1]):
         answers.append(Client().post("/collect", identify, "text/plain", HTTP_X_TRACKREV_PROXY=secret, **proxy))
-        assert answers[-1].status_code == 204  # stored: a forged secret makes a direct hit
+        assert answers[-1].status_code == 204 and "X-TrackRev-Dropped" not in answers[-1]  # a forged secret: direct
+    assert Identity.objects.count() == 1
 
     # The processor's webhook: a bad signature, then the real one; the worker credits it and tells the receiver.
     raw = encode(payload("order_created_purchase"))
