@@ -3,10 +3,7 @@ lives under a session key of its own, next to (never instead of) a member's logi
 act as the other. A password change ends every other session of the account (the stored hash no longer
 matches), as Django does for members."""
 
-import hashlib
-
 from django.contrib.auth.hashers import make_password
-from django.core.cache import cache
 from django.core.mail import send_mail
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
@@ -18,17 +15,15 @@ from django.views.decorators.cache import never_cache
 from affiliates.models import Partner, PartnerAccount, PartnerStatus
 from affiliates.selectors.portal import partnerships
 from affiliates.services.partners import set_password_url
-from trackrev.common.counters import counters_incr
 from trackrev.common.emails import email_normalize
 from trackrev.common.errors import ApplicationError
+from trackrev.common.throttle import THROTTLED, login_failed, login_succeeded, login_throttled
 
 ACCOUNT_KEY = "partner_account"
 HASH_KEY = "partner_account_hash"
 PARTNER_KEY = "partner_current"
 
-MAX_FAILURES = 10
-FAILURE_WINDOW = 15 * 60  # seconds
-THROTTLED = "Too many attempts, try again later."
+THROTTLE_SCOPE = "portal-login"
 INVALID = "That email and password do not match a partner account."
 UNDER_REVIEW = "Your application is still being reviewed: we will email you our decision."
 
@@ -37,29 +32,21 @@ def _session_hash(account: PartnerAccount) -> str:
     return salted_hmac("affiliates.portal_access", account.password, algorithm="sha256").hexdigest()
 
 
-def _failures_key(email: str, ip: str) -> str:
-    return "portal-login:" + hashlib.sha256(f"{email_normalize(email)}|{ip}".encode()).hexdigest()
-
-
-def login_throttled(*, email: str, ip: str) -> bool:
-    return (cache.get(_failures_key(email, ip)) or 0) >= MAX_FAILURES
-
-
 def account_authenticate(*, email: str, password: str, ip: str) -> PartnerAccount:
     """The account, if the password is its own and it partners (approved or suspended) with a program;
-    else ApplicationError with the message to show. Failures count per email and IP."""
-    if login_throttled(email=email, ip=ip):
+    else ApplicationError with the message to show. Failures are throttled (trackrev/common/throttle.py)."""
+    if login_throttled(scope=THROTTLE_SCOPE, email=email, ip=ip):
         raise ApplicationError(THROTTLED, extra={"status": 429})
     account = PartnerAccount.objects.filter(email=email_normalize(email)).first()
     if account is None:
         make_password(password)  # an unknown email costs as long as a wrong password
     if account is None or not account.check_password(password):
-        counters_incr([(_failures_key(email, ip), FAILURE_WINDOW)])
+        login_failed(scope=THROTTLE_SCOPE, email=email, ip=ip)
         raise ApplicationError(INVALID)
     if not partnerships(account).exists():
         pending = account.partners.filter(status=PartnerStatus.PENDING).exists()
         raise ApplicationError(UNDER_REVIEW if pending else INVALID)
-    cache.delete(_failures_key(email, ip))
+    login_succeeded(scope=THROTTLE_SCOPE, email=email, ip=ip)
     return account
 
 

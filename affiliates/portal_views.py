@@ -35,7 +35,7 @@ from affiliates.services.partners import link_create, payout_settings_set
 from affiliates.services.payouts import payout_statement_csv
 from affiliates.tokens import partner_token_generator
 from attribution.charts import revenue_chart
-from attribution.public_views import client_ip
+from trackrev.common.client_ip import client_ip
 from trackrev.common.downloads import csv_attachment
 from trackrev.common.errors import ApplicationError
 

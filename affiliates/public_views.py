@@ -11,7 +11,7 @@ from affiliates.models import Link, Partner, PartnerStatus, Program
 from affiliates.services.clicks import click_record, landing_url
 from affiliates.services.partners import partner_apply
 from attribution.pixel.bots import is_bot
-from attribution.public_views import client_ip
+from trackrev.common.client_ip import client_ip
 from trackrev.common.errors import ApplicationError
 
 

@@ -22,6 +22,7 @@ from attribution.pixel.drops import DropReason, hit_drop_record
 from attribution.pixel.proxy import MODE_KEY_TTL, HitMode, hit_mode, mode_key, proxy_forwarded, visitor_cookie_set
 from attribution.selectors.pixel import PixelSite, pixel_site_get
 from attribution.services.pixel import Arrival, hit_ingest
+from trackrev.common.client_ip import client_ip
 
 SCRIPT_PATH = Path(__file__).parent / "pixel" / "p.js"
 SCRIPT_MAX_AGE = 3600
@@ -84,16 +85,6 @@ def _refused_host(site: PixelSite, *hosts: str) -> str | None:
     the workspace's proxy forwarded) that the workspace does not allow; None when all are allowed
     ('' is no host)."""
     return next((host for host in hosts if host and not site.allows(host)), None)
-
-
-def client_ip(request) -> str:
-    """The socket address, or the address the trusted proxies saw (TRUSTED_PROXY_COUNT)."""
-    hops = settings.TRUSTED_PROXY_COUNT
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if hops and forwarded:
-        chain = [part.strip() for part in forwarded.split(",")]
-        return chain[-hops] if len(chain) >= hops else chain[0]
-    return request.META.get("REMOTE_ADDR", "")
 
 
 @csp_exempt()

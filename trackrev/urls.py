@@ -11,13 +11,14 @@ from trackrev.admin_site import overview as admin_overview
 from trackrev.error_views import api_not_found
 from trackrev.health.views import healthz
 from trackrev.workspaces.apis import WorkspaceGetApi
-from trackrev.workspaces.forms import EmailAuthenticationForm
-from trackrev.workspaces.views import SignUpView
+from trackrev.workspaces.forms import AdminLoginForm
+from trackrev.workspaces.views import LoginView, SignUpView
 
 # The Django admin is TrackRev's back office, for staff.
 admin.site.site_header = "TrackRev back office"
 admin.site.site_title = "TrackRev back office"
 admin.site.index_title = "Workspaces, processors and attribution"
+admin.site.login_form = AdminLoginForm  # throttled like /login/
 
 api_v1 = [
     path("workspace/", WorkspaceGetApi.as_view(), name="workspace"),
@@ -37,11 +38,7 @@ api_v1 = [
 ]
 
 accounts = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("signup/", SignUpView.as_view(), name="signup"),
     path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from affiliates.models import Click, Link, PartnerAccount
-from affiliates.portal_access import ACCOUNT_KEY, MAX_FAILURES
+from affiliates.portal_access import ACCOUNT_KEY
 from affiliates.services.partners import set_password_url
 from tests.factories.affiliates import (
     CommissionFactory,
@@ -26,6 +26,7 @@ from tests.factories.affiliates import (
 )
 from tests.factories.engine import T0
 from tests.factories.workspaces import UserFactory
+from trackrev.common.throttle import MAX_FAILURES
 
 pytestmark = pytest.mark.django_db
 

@@ -1,5 +1,6 @@
 """`check --deploy` is clean with production env values, and pages carry the security headers."""
 
+import json
 import os
 import re
 import subprocess
@@ -67,6 +68,51 @@ def test_gunicorn_stops_instead_of_booting_workers_again_when_a_secret_is_missin
     assert result.returncode != 0
     assert "TrackRev cannot start: EMAIL_HASH_KEY not set" in result.stderr
     assert "Worker failed to boot." in result.stderr
+
+
+@pytest.fixture(scope="module")
+def production_responses(tmp_path_factory) -> dict:
+    """Real responses of the production settings module (tests/platform/production_responses.py)."""
+    database = tmp_path_factory.mktemp("production") / "db.sqlite3"
+    env = {**PRODUCTION_ENV, "DATABASE_URL": f"sqlite:///{database}", "CACHE_URL": "locmemcache://"}
+    result = _run("-m", "tests.platform.production_responses", env=env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_plain_http_is_redirected_to_https(production_responses):
+    answer = production_responses["http_login_page"]
+
+    assert answer["status"] == 301
+    assert answer["headers"]["Location"] == "https://app.trackrev.example/login/"
+
+
+def test_production_pages_send_the_security_headers(production_responses):
+    answer = production_responses["login_page"]
+    headers = answer["headers"]
+
+    assert answer["status"] == 200
+    assert headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert headers["X-Frame-Options"] == "DENY"
+    policy = dict(directive.strip().split(" ", 1) for directive in headers["Content-Security-Policy"].split(";"))
+    assert policy["script-src"] == "'self'"  # no 'unsafe-inline', no 'unsafe-eval', no other origin
+    assert (policy["default-src"], policy["frame-ancestors"], policy["object-src"]) == ("'self'", "'none'", "'none'")
+    assert (policy["base-uri"], policy["form-action"]) == ("'self'", "'self'")
+
+
+def test_production_cookies_are_secure_httponly_and_same_site(production_responses):
+    csrf = production_responses["login_page"]["cookies"]["csrftoken"]
+    member = production_responses["member_login"]
+    partner = production_responses["partner_login"]
+
+    assert (csrf["secure"], csrf["httponly"], csrf["samesite"]) == (True, True, "Lax")
+    for login in (member, partner):  # the partner portal keeps its login in the same session cookie
+        assert login["status"] == 302
+        session = login["cookies"]["sessionid"]
+        assert (session["secure"], session["httponly"], session["samesite"]) == (True, True, "Lax")
+        assert login["headers"]["Strict-Transport-Security"].startswith("max-age=31536000")
 
 
 @pytest.mark.django_db

@@ -1,15 +1,44 @@
 import zoneinfo
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import validate_domain_name
 
+from trackrev.common import throttle
+from trackrev.common.client_ip import client_ip
 from trackrev.workspaces.models import Role, Workspace
 
+THROTTLE_SCOPE = "login"  # one for the dashboard's and the admin's forms: the same accounts
 
-class EmailAuthenticationForm(AuthenticationForm):
+
+class ThrottledLoginMixin:
+    """Refuses an AuthenticationForm while its email and client address are throttled
+    (trackrev/common/throttle.py, error code "throttled"), and counts each failure."""
+
+    def clean(self):
+        email = self.cleaned_data.get("username")
+        if not email:  # no password was tried
+            return super().clean()
+        who = {"scope": THROTTLE_SCOPE, "email": email, "ip": client_ip(self.request)}
+        if throttle.login_throttled(**who):
+            raise forms.ValidationError(throttle.THROTTLED, code="throttled")
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            throttle.login_failed(**who)
+            raise
+        throttle.login_succeeded(**who)
+        return cleaned
+
+
+class EmailAuthenticationForm(ThrottledLoginMixin, AuthenticationForm):
     username = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autofocus": True}))
+
+
+class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    pass
 
 
 class SignUpForm(forms.Form):

@@ -2,7 +2,9 @@
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
@@ -15,6 +17,19 @@ from trackrev.workspaces.access import MemberRequiredMixin, select_workspace
 from trackrev.workspaces.billing.stripe_api import billing_enabled
 from trackrev.workspaces.models import ApiKey, Membership
 from trackrev.workspaces.usage import FREE_MONTHLY_EVENTS, usage_days, usage_summary
+
+
+class LoginView(auth_views.LoginView):
+    """Django's, by email, answering 429 while the login is throttled (forms.ThrottledLoginMixin)."""
+
+    authentication_form = forms.EmailAuthenticationForm
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.has_error(NON_FIELD_ERRORS, code="throttled"):
+            response.status_code = 429
+        return response
 
 
 class SignUpView(View):
