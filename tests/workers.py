@@ -116,12 +116,21 @@ WORKER_CONFIG = "TRACKREV_TEST_WORKER"
 
 
 @contextlib.contextmanager
-def worker_process(broker_url: str, log: Path, *, transport_options: dict, pause_after: str = "", paused=None):
+def worker_process(
+    broker_url: str, log: Path, *, transport_options: dict, pause_after: str = "", paused=None, dies_in: str = ""
+):
     """A real `celery worker` (prefork, one pool process) of our app on the test database and `broker_url`.
     With `pause_after` ("module:function"), the first call of that function in any of its pool processes
     returns, then writes the pool process's pid to the file `paused` and sleeps until the test kills it:
-    the task stops at a known point between its writes. Killed, with its pool, when the block ends."""
-    config = {"transport_options": transport_options, "pause_after": pause_after, "paused": str(paused or "")}
+    the task stops at a known point between its writes. With `dies_in`, every call of that function kills
+    its pool process (a poison message, as one running out of memory would). Killed, with its pool, when
+    the block ends."""
+    config = {
+        "transport_options": transport_options,
+        "pause_after": pause_after,
+        "paused": str(paused or ""),
+        "dies_in": dies_in,
+    }
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "trackrev.settings.base",
@@ -174,17 +183,26 @@ def _pause_after(target: str, paused: Path) -> None:
     setattr(module, name, pausing)
 
 
+def _dies_in(target: str) -> None:
+    module_name, name = target.split(":")
+    setattr(importlib.import_module(module_name), name, lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL))
+
+
+def _pool_process_init(config: dict) -> None:
+    if config["pause_after"]:
+        _pause_after(config["pause_after"], Path(config["paused"]))
+    if config["dies_in"]:
+        _dies_in(config["dies_in"])
+
+
 def _worker_configure(config: dict) -> None:
     from celery.signals import worker_process_init
 
     from trackrev.celery import app
 
     app.conf.broker_transport_options = config["transport_options"]
-    if config["pause_after"]:
-        # In each pool process, once Django is set up there.
-        worker_process_init.connect(
-            lambda **kwargs: _pause_after(config["pause_after"], Path(config["paused"])), weak=False
-        )
+    # In each pool process, once Django is set up there.
+    worker_process_init.connect(lambda **kwargs: _pool_process_init(config), weak=False)
 
 
 if WORKER_CONFIG in os.environ:

@@ -29,6 +29,22 @@ def fake():
         yield server
 
 
+@pytest.fixture
+def beat():
+    """`beat(at)`: a beat process started at `at`, stopped at the end of the test (it saves its state then,
+    while the test database is still there, not when this process exits)."""
+    started = []
+
+    def start(at: dt.datetime) -> DatabaseScheduler:
+        with time_machine.travel(at, tick=False):
+            started.append(DatabaseScheduler(app=app))
+        return started[-1]
+
+    yield start
+    for scheduler in started:
+        scheduler._finalize()
+
+
 def connected(fake, watermark):
     return ProcessorConnectionFactory(
         workspace=WorkspaceFactory(), api_base_url=fake.base_url, api_token=TOKEN, reconciled_through=watermark
@@ -53,20 +69,18 @@ def run_reconciles(broker, at: dt.datetime) -> None:
 
 
 @pytest.mark.django_db(transaction=True)  # beat closes its connection between reads
-def test_beat_restarted_after_missed_slots_sends_one_catch_up_reconcile_whose_window_covers_the_gap(fake, broker):
+def test_beat_restarted_after_missed_slots_sends_one_catch_up_reconcile_whose_window_covers_the_gap(fake, broker, beat):
     connections = [connected(fake, SLOT), connected(fake, SLOT)]
     # Orders placed while beat was down, one just inside the last run's overlap.
     placed = [SLOT - OVERLAP + dt.timedelta(minutes=5), *(SLOT + dt.timedelta(hours=h, minutes=20) for h in range(5))]
     served = {fake.add_order(created_at=at)["id"] for at in placed}
 
-    with time_machine.travel(SLOT - dt.timedelta(minutes=1), tick=False):
-        first_beat = DatabaseScheduler(app=app)  # installs the schedule's rows
+    first_beat = beat(SLOT - dt.timedelta(minutes=1))  # installs the schedule's rows
     assert beat_sends(first_beat, broker, SLOT).count(RECONCILE_ALL) == 1  # the 10:17 slot, as usual
     first_beat.sync()  # it saves what it sent (every few minutes), then dies: down for five slots
     broker.sent.clear()
 
-    with time_machine.travel(RESTART, tick=False):
-        restarted = DatabaseScheduler(app=app)
+    restarted = beat(RESTART)
     assert beat_sends(restarted, broker, RESTART).count(RECONCILE_ALL) == 1  # one catch-up, not five
     assert RECONCILE_ALL not in beat_sends(restarted, broker, RESTART + dt.timedelta(minutes=30))
     run_reconciles(broker, RESTART)
@@ -80,11 +94,10 @@ def test_beat_restarted_after_missed_slots_sends_one_catch_up_reconcile_whose_wi
 
 
 @pytest.mark.django_db(transaction=True)  # beat closes its connection between reads
-def test_two_beats_at_once_make_one_run_per_connection_and_one_copy_of_each_order(fake, broker):
+def test_two_beats_at_once_make_one_run_per_connection_and_one_copy_of_each_order(fake, broker, beat):
     connections = [connected(fake, SLOT - dt.timedelta(hours=1)), connected(fake, SLOT - dt.timedelta(hours=1))]
     fake.add_order(created_at=SLOT - dt.timedelta(minutes=30))
-    with time_machine.travel(SLOT - dt.timedelta(minutes=1), tick=False):
-        beats = [DatabaseScheduler(app=app), DatabaseScheduler(app=app)]  # started twice by mistake
+    beats = [beat(SLOT - dt.timedelta(minutes=1)), beat(SLOT - dt.timedelta(minutes=1))]  # started twice by mistake
     assert [beat_sends(beat, broker, SLOT).count(RECONCILE_ALL) for beat in beats] == [1, 1]
     run_reconciles(broker, SLOT)
 
@@ -97,8 +110,8 @@ def test_two_beats_at_once_make_one_run_per_connection_and_one_copy_of_each_orde
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_hourly_jobs_racing_queue_one_run_per_connection(fake):
-    connections = [connected(fake, SLOT), connected(fake, SLOT), connected(fake, SLOT)]
-    barrier = threading.Barrier(2)
+    connections = [connected(fake, SLOT) for _ in range(5)]
+    barrier = threading.Barrier(4)
     queued = []
 
     def hourly_job():
@@ -108,11 +121,11 @@ def test_two_hourly_jobs_racing_queue_one_run_per_connection(fake):
         finally:
             db_connection.close()
 
-    threads = [threading.Thread(target=hourly_job) for _ in range(2)]
+    threads = [threading.Thread(target=hourly_job) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
 
-    assert queued[0] == queued[1] and len(queued[0]) == 3
+    assert len(queued) == 4 and all(runs == queued[0] for runs in queued) and len(queued[0]) == 5
     assert sorted(SyncRun.objects.values_list("connection_id", flat=True)) == sorted(c.pk for c in connections)

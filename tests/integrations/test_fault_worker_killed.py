@@ -8,20 +8,26 @@ import os
 import signal
 
 import pytest
+from django.db import transaction
 
 from attribution.models import Credit, DailyRollup
 from integrations.dispatch import webhook_events_publish
 from integrations.models import Order, WebhookEvent
+from integrations.services.webhooks import MAX_ATTEMPTS as INBOX_MAX_ATTEMPTS
 from integrations.services.webhooks import webhook_event_process
+from tests.factories.engine import OrderFactory
 from tests.factories.integrations import ProcessorConnectionFactory, WebhookEventFactory
 from tests.integrations.polar import payload
 from tests.integrations.test_consumers_durable import credited, newsletter_visit
 from tests.workers import paused_pid, redis_namespace, wait_until, worker_process
 from trackrev.outbox.models import Notification
+from trackrev.outbox.services import MAX_ATTEMPTS as OUTBOX_MAX_ATTEMPTS
+from trackrev.outbox.services import notifications_enqueue
 
 pytestmark = [pytest.mark.postgres, pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
 # A dead worker's unacknowledged message is given back after this (production: an hour), checked every second.
+CREDITS = "attribution.conversion_record"
 RESTORE_AT_ONCE = {"visibility_timeout": 1, "unacked_restore_interval": 1, "unacked_restore_throttle": 1}
 
 
@@ -66,7 +72,7 @@ def test_a_pool_process_killed_after_the_ledger_write_before_the_inbox_update_is
         wait_until(done.exists, "the delivery was not processed again", timeout=60)
         wait_until(lambda: not Notification.objects.exists(), "the consumers were not told", timeout=60)
 
-    assert done.get().attempts == 1
+    assert done.get().attempts == 2  # the death counted as a failed attempt (see the poison tests)
     one_copy_of_the_order_and_its_credits(connection)
 
 
@@ -90,3 +96,40 @@ def test_a_worker_killed_after_a_consumers_commit_before_the_outbox_delete_is_re
     with worker_process(redis_url, log, transport_options={**namespace, **RESTORE_AT_ONCE}):
         wait_until(lambda: not Notification.objects.exists(), "the message was not delivered again", timeout=60)
     one_copy_of_the_order_and_its_credits(connection)
+
+
+def test_a_consumer_that_kills_its_worker_every_time_stops_at_the_attempt_cap_marked_failed(redis_url, namespace, log):
+    """The price of giving back a dead worker's message: one that kills it every time (a poison message)
+    would be given back forever. Its neighbour in the message is delivered; the poison gives up."""
+    order = OrderFactory()
+    with transaction.atomic():
+        notifications_enqueue(tasks=[CREDITS, "affiliates.order_attribution_changed"], subject_ids=[order.pk])
+
+    with worker_process(
+        redis_url, log, transport_options=namespace, dies_in="attribution.tasks:conversion_record_service"
+    ):
+        poison = Notification.objects.filter(task=CREDITS)
+        wait_until(lambda: poison.filter(due_at=None).exists(), "the poison message never gave up", timeout=120)
+        wait_until(lambda: Notification.objects.count() == 1, "its neighbour was not delivered")
+
+    row = poison.get()
+    assert row.attempts == OUTBOX_MAX_ATTEMPTS and "WorkerLost: its worker died while delivering it" in row.last_error
+
+
+def test_deliveries_that_kill_their_worker_every_time_stop_at_the_attempt_cap_marked_failed(redis_url, namespace, log):
+    connection = ProcessorConnectionFactory()
+    events = [
+        WebhookEventFactory(connection=connection, payload=payload("order_created_purchase", id=f"order-{n}"))
+        for n in range(2)
+    ]
+    failed = WebhookEvent.objects.filter(status="failed", retry_at=None)
+
+    dies_in = "integrations.services.webhooks:change_apply"
+    with worker_process(redis_url, log, transport_options=namespace, dies_in=dies_in):
+        webhook_events_publish([event.pk for event in events])  # one batch
+        wait_until(lambda: failed.count() == 2, "the poison deliveries never gave up", timeout=180)
+
+    for event in failed:
+        assert event.attempts == INBOX_MAX_ATTEMPTS
+        assert "WorkerLost: its worker died while processing it" in event.last_error
+    assert not Order.objects.exists()
