@@ -4,6 +4,7 @@ counted is answered with `X-TrackRev-Dropped: <reason>` (attribution/pixel/drops
 the workspace's first-party proxy is judged by the client IP and host the proxy forwards, and its
 answer sets the visitor cookie (attribution/pixel/proxy.py)."""
 
+import logging
 from functools import lru_cache
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.utils.log import log_response
 from django.views.decorators.csrf import csrf_exempt
+from redis.exceptions import RedisError
 
 from attribution.channels.hosts import host_of
 from attribution.models import VisitorCookie
@@ -23,6 +25,8 @@ from attribution.pixel.proxy import MODE_KEY_TTL, HitMode, hit_mode, mode_key, p
 from attribution.selectors.pixel import PixelSite, pixel_site_get
 from attribution.services.pixel import Arrival, hit_ingest
 from trackrev.common.client_ip import client_ip
+
+logger = logging.getLogger(__name__)
 
 SCRIPT_PATH = Path(__file__).parent / "pixel" / "p.js"
 SCRIPT_MAX_AGE = 3600
@@ -111,6 +115,16 @@ def collect(request):
         hit = wire.parse(body)
     except wire.WireError:
         return _status(400, origin)
+    try:
+        return _record(request, hit, origin)
+    except RedisError as exc:  # the shared cache and buffer are down: nothing stored, so no 204; send it again
+        logger.warning("pixel hit not recorded, Redis unavailable: %s", exc)
+        response = _status(503, origin)
+        response["Retry-After"] = "5"
+        return response
+
+
+def _record(request, hit: wire.Hit, origin: str | None) -> HttpResponse:
     site = pixel_site_get(public_id=hit.workspace)
     if site is None:
         return _dropped(DropReason.UNKNOWN_WORKSPACE, origin, status=404)

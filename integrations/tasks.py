@@ -10,9 +10,12 @@ from integrations.services import webhooks as webhook_services
 
 
 # Failures are kept on the inbox row and retried from there (webhook_events_sweep), not by Celery.
-@shared_task(name="integrations.webhook_events_process", acks_late=True)
-def webhook_events_process(event_ids: list[int]) -> None:
+@shared_task(name="integrations.webhook_events_process", acks_late=True, bind=True)
+def webhook_events_process(self, event_ids: list[int]) -> None:
     """A batch published by a web process or the sweeper (integrations.dispatch)."""
+    if self.request.delivery_info and self.request.delivery_info.get("redelivered"):
+        webhook_services.webhook_events_redelivered(event_ids)  # its worker died processing it
+        return
     for event_id in event_ids:
         webhook_services.webhook_event_process(event_id=event_id)
 

@@ -20,7 +20,7 @@ from integrations.services.consumers import orders_consumers_notify
 from integrations.services.inbox import inbox_insert
 from integrations.services.ledger import change_apply, change_order_ids
 from trackrev.common.backoff import backoff_seconds
-from trackrev.outbox.services import notifications_enqueue
+from trackrev.outbox.services import WorkerLost, notifications_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +96,8 @@ def webhook_event_receive(
 # processed again later, with backoff, up to MAX_ATTEMPTS.
 # Errors that may pass: the database's, and a processor's API a delivery's parser asks (one that names an
 # object only by id) being down or rate limited.
-TRANSIENT_ERRORS = (OperationalError, InterfaceError, ProcessorUnavailable)
+# A worker that died (killed, out of memory) while processing a delivery may not die again.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, ProcessorUnavailable, WorkerLost)
 MAX_ATTEMPTS = 8  # about four hours of backoff
 
 
@@ -166,6 +167,24 @@ def _event_failed(event_id: int, exc: Exception) -> WebhookEvent | None:
     )
     event.save(update_fields=["status", "attempts", "last_error", "retry_at"])
     return event
+
+
+def webhook_events_redelivered(event_ids: list[int]) -> None:
+    """A batch the broker gave back because its worker died processing it (acks_late, reject on worker
+    loss), perhaps because of one of its deliveries. Each is published again alone; one given back alone
+    counts that death as a failed attempt before it is processed again, so a delivery that kills its
+    worker every time stops at MAX_ATTEMPTS, failed, instead of being given back forever."""
+    if len(event_ids) > 1:
+        for event_id in event_ids:
+            webhook_events_publish([event_id])
+        return
+    with transaction.atomic():
+        # Not one processed before the worker died, nor one another worker holds now.
+        pending = WebhookEvent.objects.select_for_update(skip_locked=True).filter(pk__in=event_ids)
+        event = pending.exclude(status__in=DONE).first()
+        failed = event and _event_failed(event.pk, WorkerLost("its worker died while processing it"))
+    if failed and failed.retry_at is not None:
+        webhook_event_process(event_id=failed.pk)
 
 
 REPROCESS_TASK = "integrations.webhook_event_reprocess"

@@ -4,16 +4,14 @@ import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 import time_machine
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from tests.workers import embedded_env, wait_until
+from tests.workers import database_url, embedded_env, wait_until
 from trackrev.health.models import Heartbeat
 from trackrev.health.services import HEARTBEAT, heartbeat_record
 
@@ -70,15 +68,6 @@ def test_unhealthy_when_the_broker_is_down(client, settings):
     assert response.status_code == 503 and response.json()["broker"] == "down"
 
 
-def _database_url() -> str:
-    """The test database, for a process the test starts."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    credentials = f"{quote(db['USER'])}:{quote(db['PASSWORD'])}"
-    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 def _children(pid: int) -> list[int]:
     return [int(stat.parent.name) for stat in Path("/proc").glob("[0-9]*/stat") if _stat(stat)[1:2] == [str(pid)]]
 
@@ -111,7 +100,7 @@ def test_a_killed_worker_is_reported_within_a_minute_of_its_death(client, tmp_pa
         worker = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "trackrev", "worker", "--beat", "--concurrency=2", "-l", "INFO"],
             cwd=settings.BASE_DIR,
-            env=embedded_env(tmp_path / "celery.sqlite3", DATABASE_URL=_database_url()),
+            env=embedded_env(tmp_path / "celery.sqlite3", DATABASE_URL=database_url()),
             stdout=output,
             stderr=subprocess.STDOUT,
         )

@@ -107,6 +107,25 @@ def notification_deliver(*, notification_id: int) -> None:
     Notification.objects.filter(pk=row.pk, version=row.version).delete()
 
 
+class WorkerLost(Exception):
+    """What a delivery whose worker died is recorded as (killed, out of memory, …)."""
+
+
+def notifications_redelivered(ids: Sequence[int]) -> None:
+    """A message the broker gave back because its worker died delivering it (acks_late, reject on worker
+    loss), perhaps because of one of its consumers. Each notification is sent again alone; one given back
+    alone counts that death as a failed attempt before it runs again, so a consumer that kills its
+    worker every time stops at MAX_ATTEMPTS like one that raises, instead of being given back forever."""
+    if len(ids) > 1:
+        for notification_id in ids:
+            notifications_relay([notification_id])
+        return
+    row = Notification.objects.filter(pk__in=ids, due_at__isnull=False).first()
+    if row is not None:  # else delivered before the worker died, or given up
+        _delivery_failed(row, WorkerLost("its worker died while delivering it"))
+        notification_deliver(notification_id=row.pk)
+
+
 def _delivery_failed(row: Notification, exc: Exception) -> None:
     attempts = row.attempts + 1
     gave_up = attempts >= MAX_ATTEMPTS
