@@ -56,28 +56,14 @@ def sale_events_emit(*, order_id: int) -> None:
     if state is None or not state.order.is_paid or not any(state.credits.values()):
         return
     data, subject = sale_data(state), f"order:{order_id}"
+
+    def tell(event_type: str, dedupe_key: str) -> None:
+        event_emit(workspace_id=workspace_id, event_type=event_type, subject=subject, dedupe_key=dedupe_key, data=data)
+
     told = last_event_body(workspace_id=workspace_id, subject=subject, types=SALE_STATE)
     if told is None:
-        event_emit(
-            workspace_id=workspace_id,
-            event_type=EventType.SALE_CREATED,
-            subject=subject,
-            dedupe_key=f"sale.created:{order_id}",
-            data=data,
-        )
+        tell(EventType.SALE_CREATED, f"sale.created:{order_id}")
     elif _credited(told["data"]) != _credited(data):
-        event_emit(
-            workspace_id=workspace_id,
-            event_type=EventType.SALE_UPDATED,
-            subject=subject,
-            dedupe_key=f"sale.updated:{order_id}:{state.revision}",
-            data=data,
-        )
+        tell(EventType.SALE_UPDATED, f"sale.updated:{order_id}:{state.revision}")
     if state.order.refunded_minor > 0:
-        event_emit(
-            workspace_id=workspace_id,
-            event_type=EventType.SALE_REFUNDED,
-            subject=subject,
-            dedupe_key=f"sale.refunded:{order_id}:{state.order.refunded_minor}",
-            data=data,
-        )
+        tell(EventType.SALE_REFUNDED, f"sale.refunded:{order_id}:{state.order.refunded_minor}")
