@@ -120,28 +120,13 @@ def test_banner_warns_near_the_quota_and_not_on_pro(client):
 @time_machine.travel(NOW, tick=False)
 def test_processor_orders_are_never_dropped_by_the_quota(client):
     from integrations.models import Order
-    from integrations.processors.types import NormalizedOrder
     from integrations.services.ledger import order_upsert
-    from tests.factories.integrations import ProcessorConnectionFactory
+    from tests.factories.integrations import ProcessorConnectionFactory, paid_order
 
     workspace = WorkspaceFactory(plan="free")
     UsageMonth.objects.create(workspace=workspace, month=dt.date(2026, 11, 1), events=FREE_MONTHLY_EVENTS * 5)
     post(client, landing(workspace, 1))
     assert not Touch.objects.exists()
-    order = NormalizedOrder(
-        external_id="ord_1",
-        status="paid",
-        kind="one_time",
-        currency="USD",
-        amount_minor=4900,
-        tax_minor=0,
-        refunded_minor=0,
-        placed_at=NOW,
-        paid_at=NOW,
-        visitor_ref="",
-        customer=None,
-        subscription_external_id="",
-        source_updated_at=NOW,
-    )
+    order = paid_order("ord_1", NOW)
     order_upsert(connection=ProcessorConnectionFactory(workspace=workspace), order=order, via="webhook")
     assert Order.objects.filter(workspace=workspace, external_id="ord_1", amount_minor=4900).exists()

@@ -4,6 +4,7 @@ import json
 import factory
 
 from integrations.models import ProcessorConnection, WebhookEvent
+from integrations.processors.types import NormalizedOrder
 from tests.factories.workspaces import WorkspaceFactory
 
 POLAR_SECRET = "whsec_Kx7Qm2vR9tLp4Zs8Nw3Yb6Hc1Jd5Fg0Ae2Uc7Vq"
@@ -47,3 +48,22 @@ def webhook_deliver(connection, body: dict, committed, broker) -> None:
     with committed():
         webhook_event_process(event_id=stored.pk)
     broker.run()
+
+
+def paid_order(external_id: str, placed: dt.datetime) -> NormalizedOrder:
+    """A paid one-time order of USD 49.00 as an adapter's mapping hands it to the ledger."""
+    return NormalizedOrder(
+        external_id=external_id,
+        status="paid",
+        kind="one_time",
+        currency="USD",
+        amount_minor=4900,
+        tax_minor=0,
+        refunded_minor=0,
+        placed_at=placed,
+        paid_at=placed,
+        visitor_ref="",
+        customer=None,
+        subscription_external_id="",
+        source_updated_at=placed,
+    )

@@ -15,7 +15,7 @@ from integrations.processors.types import NormalizedOrder
 from integrations.services.ledger import order_upsert
 from tests.affiliates.scenario import PLACED, VISITOR, polar_order
 from tests.attribution.pixel_helpers import hit, post
-from tests.factories.integrations import POLAR_SECRET, ProcessorConnectionFactory
+from tests.factories.integrations import POLAR_SECRET, ProcessorConnectionFactory, paid_order
 from tests.factories.workspaces import MembershipFactory, WorkspaceFactory
 from tests.integrations.polar import encode, sign
 from trackrev.workspaces.config_version import VERSION_KEY
@@ -32,21 +32,7 @@ def landing(workspace, n, visitor=VISITOR):
 
 
 def order(external_id: str, placed: dt.datetime = NOW) -> NormalizedOrder:
-    return NormalizedOrder(
-        external_id=external_id,
-        status="paid",
-        kind="one_time",
-        currency="USD",
-        amount_minor=4900,
-        tax_minor=0,
-        refunded_minor=0,
-        placed_at=placed,
-        paid_at=placed,
-        visitor_ref="",
-        customer=None,
-        subscription_external_id="",
-        source_updated_at=placed,
-    )
+    return paid_order(external_id, placed)
 
 
 @pytest.mark.django_db(transaction=True, databases="__all__")
